@@ -1,0 +1,15 @@
+//! The coarse ICC round model as pure integer Rust: the CPU twin of `shaders/`.
+//!
+//! Everything here is written so that it can be mirrored line by line in WGSL: no floats in
+//! the hot path, no allocation, no dynamic dispatch. The host builds the quantile tables and
+//! [`params::Params`]; [`model::simulate_replica`] steps one replica and adds into the flat
+//! aggregate array laid out in [`agg`].
+#![forbid(unsafe_code)]
+
+pub mod agg;
+pub mod model;
+pub mod params;
+pub mod philox;
+pub mod table;
+
+pub use params::Params;

@@ -1,0 +1,16 @@
+//! ictwin: a digital twin of the Internet Computer consensus protocol (ICC).
+//!
+//! - [`scenario`]: scenario files; [`dist`]: delay distributions and quantile tables.
+//! - [`coarse`] + the `ictwin-kernels` crate: the coarse Monte Carlo round model (CPU twin of
+//!   `shaders/`); [`engine`] picks where it runs.
+//! - [`stats`]: statistics from the aggregates; [`output`]: CSV and manifest files.
+//! - [`app`]: the command-line commands.
+
+pub mod app;
+pub mod coarse;
+pub mod dist;
+pub mod engine;
+pub mod output;
+pub mod progress;
+pub mod scenario;
+pub mod stats;
