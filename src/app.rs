@@ -48,12 +48,12 @@ pub fn load_calibration(path: &Path) -> Result<Calibration> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("{}: cannot read calibration file", path.display()))?;
     let f: File = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start].lines().count().max(1))
-            .map(|l| format!(":{l}"))
-            .unwrap_or_default();
-        anyhow::anyhow!("{}{line}: {}", path.display(), e.message().trim())
+        anyhow::anyhow!(
+            "{}{}: {}",
+            path.display(),
+            scenario::toml_error_location(&text, &e),
+            e.message().trim()
+        )
     })?;
     Ok(f.calibration)
 }

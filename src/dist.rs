@@ -186,6 +186,7 @@ pub fn load_empirical(path: &Path) -> Result<Vec<f64>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read empirical delay file {}", path.display()))?;
     let mut v = Vec::new();
+    let mut header_seen = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -199,7 +200,7 @@ pub fn load_empirical(path: &Path) -> Result<Vec<f64>> {
                 path.display(),
                 i + 1
             ),
-            Err(_) if v.is_empty() && i == 0 => {} // header
+            Err(_) if v.is_empty() && !header_seen => header_seen = true,
             Err(_) => bail!("{}:{}: not a number: {field:?}", path.display(), i + 1),
         }
     }

@@ -1,16 +1,21 @@
 //! Choosing where the coarse model runs.
 
 use crate::coarse::{run_cpu, Prepared};
+use crate::gpu::Gpu;
 use crate::progress::Progress;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// `--engine`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum EngineChoice {
-    /// A GPU adapter when there is one, else the CPU engine.
+    /// A GPU adapter when there is one (hardware, with 64-bit shader integers), else the CPU
+    /// engine; says which on stderr.
     Auto,
+    /// The WGSL engine on a GPU adapter (software ones such as lavapipe included); fails when
+    /// there is none.
+    Gpu,
     /// The CPU twin of the kernels.
     Cpu,
 }
@@ -25,21 +30,49 @@ pub struct Outcome {
     pub wall_s: f64,
 }
 
+fn run_on_cpu(prep: &Prepared, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let agg = run_cpu(prep, &|done| progress.set(done), stop)?;
+    Ok(Outcome {
+        agg,
+        engine: "cpu",
+        device: format!("cpu x{} threads", rayon::current_num_threads()),
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn run_on_gpu(gpu: &Gpu, prep: &Prepared, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let agg = gpu
+        .run(prep, &|done| progress.set(done), stop)
+        .with_context(|| format!("GPU engine on {}", gpu.describe()))?;
+    Ok(Outcome {
+        agg,
+        engine: "gpu",
+        device: gpu.describe(),
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
 /// Runs a prepared coarse scenario on the chosen engine.
 pub fn run_coarse(prep: &Prepared, choice: EngineChoice, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
     match choice {
-        EngineChoice::Auto | EngineChoice::Cpu => {
-            if choice == EngineChoice::Auto {
-                eprintln!("engine: cpu (this build has no GPU engine)");
-            }
-            let t0 = Instant::now();
-            let agg = run_cpu(prep, &|done| progress.set(done), stop)?;
-            Ok(Outcome {
-                agg,
-                engine: "cpu",
-                device: format!("cpu x{} threads", rayon::current_num_threads()),
-                wall_s: t0.elapsed().as_secs_f64(),
-            })
+        EngineChoice::Cpu => run_on_cpu(prep, progress, stop),
+        EngineChoice::Gpu => {
+            let gpu = Gpu::open(true).context("--engine gpu")?;
+            eprintln!("engine: gpu on {}", gpu.describe());
+            run_on_gpu(&gpu, prep, progress, stop)
         }
+        EngineChoice::Auto => match crate::gpu::pick_adapter(false) {
+            Ok(adapter) => {
+                let gpu = Gpu::from_adapter(adapter)?;
+                eprintln!("engine: gpu on {} (--engine auto)", gpu.describe());
+                run_on_gpu(&gpu, prep, progress, stop)
+            }
+            Err(why) => {
+                eprintln!("engine: cpu (--engine auto: {why})");
+                run_on_cpu(prep, progress, stop)
+            }
+        },
     }
 }

@@ -18,6 +18,12 @@ struct Cli {
 enum Command {
     /// Monte Carlo run of the coarse round model: table on stdout, CSV + manifest in --out.
     Run(app::RunArgs),
+    /// Throughput of the coarse CPU engine vs a Philox-only loop (results/bench/cpu.csv).
+    Bench(ictwin::bench::BenchArgs),
+    /// Throughput of the coarse GPU engine vs a Philox-only shader (results/bench/gpu.csv).
+    BenchGpu(ictwin::gpu::bench::BenchArgs),
+    /// GPU adapters wgpu sees (name, backend, type, limits) and which one the engine uses.
+    Devices(ictwin::gpu::bench::DevicesArgs),
 }
 
 fn main() {
@@ -25,6 +31,9 @@ fn main() {
     ictwin::progress::install_ctrlc();
     let result = match &cli.command {
         Command::Run(a) => app::cmd_run(a),
+        Command::Bench(a) => ictwin::bench::cmd_bench(a),
+        Command::BenchGpu(a) => ictwin::gpu::bench::cmd_bench(a),
+        Command::Devices(a) => ictwin::gpu::bench::cmd_devices(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -193,11 +193,7 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
 pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
     let mut scenario: Scenario = match toml::from_str(text) {
         Ok(s) => s,
-        Err(e) => {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-            let loc = line.map(|l| format!(":{l}")).unwrap_or_default();
-            bail!("{origin}{loc}: {}", e.message().trim());
-        }
+        Err(e) => bail!("{origin}{}: {}", toml_error_location(text, &e), e.message().trim()),
     };
     let warnings = validate(&mut scenario, text, origin, base_dir)?;
     Ok(Loaded {
@@ -205,6 +201,13 @@ pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
         origin: origin.to_string(),
         warnings,
     })
+}
+
+/// `:line` of a toml parse error (empty if the parser gave no position).
+pub fn toml_error_location(text: &str, e: &toml::de::Error) -> String {
+    e.span()
+        .map(|s| format!(":{}", text[..s.start].matches('\n').count() + 1))
+        .unwrap_or_default()
 }
 
 /// 1-based line of `key` inside `[table]` (best effort, for error messages).

@@ -246,7 +246,8 @@ struct Notarized {
 pub fn simulate_replica(p: &Params, tables: &[u32], replica: u32, agg: &mut [u64]) {
     // The order-statistic buffer only needs f + 1 slots; small subnets get small buffers.
     match p.makers {
-        0..=6 => simulate::<6>(p, tables, replica, agg),
+        0..=5 => simulate::<5>(p, tables, replica, agg),
+        6 => simulate::<6>(p, tables, replica, agg),
         7..=8 => simulate::<8>(p, tables, replica, agg),
         9..=16 => simulate::<16>(p, tables, replica, agg),
         _ => simulate::<ORDER_BUF>(p, tables, replica, agg),
@@ -281,7 +282,8 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 1));
 
     while step < p.rounds {
-        let batch = batch_of(replica, step, p.rounds, p.batch_segments);
+        // One batch per replica unless replicas are split into segments (few replicas).
+        let batch = if p.batch_segments == 1 { replica % agg::BATCHES } else { batch_of(replica, step, p.rounds, p.batch_segments) };
         if let Some(f) = failures.as_mut() {
             f.advance(p, tables, replica, t, &mut up);
         }

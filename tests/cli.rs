@@ -1,0 +1,225 @@
+//! `ictwin run` end to end: files, schema, determinism, overrides and errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ictwin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ictwin"))
+        .args(args)
+        .output()
+        .expect("run ictwin")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ictwin-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// summary.csv without the timing columns.
+fn summary_without_timing(dir: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|&i| !ictwin::output::TIMING_COLUMNS.contains(&&headers[i]))
+        .collect();
+    let mut rows = vec![keep.iter().map(|&i| headers[i].to_string()).collect()];
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        rows.push(keep.iter().map(|&i| rec[i].to_string()).collect());
+    }
+    rows
+}
+
+#[test]
+fn default_scenario_writes_all_files() {
+    let out = tmp("default");
+    let o = ictwin(&[
+        "run",
+        "--engine",
+        "cpu",
+        "--replicas",
+        "300",
+        "--rounds",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("ic-app-13") && stdout.contains("round time"),
+        "{stdout}"
+    );
+    let rows = summary_without_timing(&out);
+    let header = &rows[0];
+    for col in [
+        "scenario",
+        "engine",
+        "nodes",
+        "replicas",
+        "rounds_per_replica",
+        "seed",
+        "rounds_total",
+        "stalled_ratio",
+        "mean_round_ms",
+        "mean_round_ms_ci95",
+        "round_ms_p50",
+        "round_ms_p99",
+        "block_rate_per_s",
+        "finalized_ratio",
+        "mean_finalization_ms",
+        "mean_notarized_rank",
+        "rank0_ratio",
+    ] {
+        assert!(header.iter().any(|h| h == col), "missing column {col}");
+    }
+    let get = |c: &str| rows[1][header.iter().position(|h| h == c).unwrap()].clone();
+    assert_eq!(get("rounds_total"), "6000");
+    assert_eq!(get("engine"), "cpu");
+    let hist = std::fs::read_to_string(out.join("histograms.csv")).unwrap();
+    assert!(hist.starts_with("metric,bin_lo,bin_hi,count\n"));
+    for m in ["round_ms,", "finalization_ms,", "notarized_rank,"] {
+        assert!(hist.contains(m), "no {m} rows");
+    }
+    let total: u64 = hist
+        .lines()
+        .filter(|l| l.starts_with("round_ms,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 6000);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 1);
+    assert_eq!(manifest["scenario"]["subnet"]["nodes"], 13);
+    assert!(manifest["ictwin"]["version"].is_string() && manifest["host"]["cpus"].is_number());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn same_seed_same_bytes_and_threads_do_not_matter() {
+    let dirs: Vec<PathBuf> = (0..3).map(|i| tmp(&format!("det{i}"))).collect();
+    for (d, threads) in dirs.iter().zip(["1", "2", "2"]) {
+        let o = ictwin(&[
+            "run",
+            "experiments/ic-app-13-crashed-4.toml",
+            "--engine",
+            "cpu",
+            "--replicas",
+            "500",
+            "--rounds",
+            "30",
+            "--seed",
+            "42",
+            "--threads",
+            threads,
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let a = summary_without_timing(&dirs[0]);
+    assert_eq!(a, summary_without_timing(&dirs[1]));
+    assert_eq!(a, summary_without_timing(&dirs[2]));
+    let h = |d: &Path| std::fs::read(d.join("histograms.csv")).unwrap();
+    assert_eq!(h(&dirs[0]), h(&dirs[1]));
+    assert_eq!(h(&dirs[0]), h(&dirs[2]));
+    // A different seed gives different numbers.
+    let other = tmp("det-other");
+    let o = ictwin(&[
+        "run",
+        "experiments/ic-app-13-crashed-4.toml",
+        "--engine",
+        "cpu",
+        "--replicas",
+        "500",
+        "--rounds",
+        "30",
+        "--seed",
+        "43",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert_ne!(h(&dirs[0]), h(&other));
+    for d in dirs.iter().chain([&other]) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn bad_scenario_reports_file_line_key_and_writes_nothing() {
+    let dir = tmp("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("unknown.toml", "name = \"x\"\n[subnet]\nnodes = 13\nunit_delay = 5\n", "unknown.toml:4", "unit_delay"),
+        ("type.toml", "name = \"x\"\n[subnet]\nnodes = 13.5\n", "type.toml:3", "expected u32"),
+        (
+            "negative.toml",
+            "name = \"x\"\n[subnet]\nnodes = 13\n[network]\ndelay = { dist = \"uniform\", min_ms = -5.0, max_ms = 3.0 }\n",
+            "negative.toml:5",
+            "network.delay.min_ms",
+        ),
+        (
+            "faulty.toml",
+            "name = \"x\"\n[subnet]\nnodes = 4\n[faults]\ncrashed = 3\nsilent = 2\n",
+            "faulty.toml:5",
+            "more than the 4 nodes",
+        ),
+        (
+            "empirical.toml",
+            "name = \"x\"\n[subnet]\nnodes = 4\n[network]\ndelay = { dist = \"empirical\", file = \"missing.csv\" }\n",
+            "empirical.toml:5",
+            "missing.csv",
+        ),
+        ("toobig.toml", "name = \"x\"\n[subnet]\nnodes = 129\n", "toobig.toml", "at most 128"),
+    ];
+    for (file, text, loc, what) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap();
+        let out = dir.join("out");
+        let o = ictwin(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{file}: {err}");
+        assert!(err.contains(loc) && err.contains(what), "{file}: {err}");
+        assert!(!out.exists(), "{file}: output written despite the error");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn more_than_f_faulty_warns_but_runs() {
+    let dir = tmp("warn");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.toml");
+    std::fs::write(
+        &path,
+        "name = \"w\"\n[subnet]\nnodes = 13\n[faults]\ncrashed = 5\n[run]\nreplicas = 10\nrounds = 5\n",
+    )
+    .unwrap();
+    let o = ictwin(&[
+        "run",
+        path.to_str().unwrap(),
+        "--engine",
+        "cpu",
+        "--out",
+        dir.join("o").to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"));
+    let rows = summary_without_timing(&dir.join("o"));
+    let i = rows[0].iter().position(|h| h == "stalled_ratio").unwrap();
+    assert_eq!(rows[1][i], "1");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_shipped_scenario_parses() {
+    for entry in std::fs::read_dir("experiments").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let l = ictwin::scenario::load(Some(&p)).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
+            assert!(!l.scenario.name.is_empty());
+        }
+    }
+}

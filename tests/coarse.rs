@@ -1,0 +1,320 @@
+//! The coarse model against closed forms and exact combinatorics (ICC-MODEL.md), and the
+//! samplers against their distributions. Statistical checks use fixed seeds and tolerances
+//! of a few standard errors.
+
+use ictwin::coarse::{prepare, run_cpu};
+use ictwin::dist::Delay;
+use ictwin::scenario::{parse, Scenario};
+use ictwin::stats::{from_aggregates, RunStats};
+use ictwin_kernels::agg;
+use ictwin_kernels::philox::{stream, WordStream};
+use ictwin_kernels::table;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+fn scenario(nodes: u32, delay: &str, faults: &str, replicas: u64, rounds: u64) -> Scenario {
+    let text = format!(
+        "name = \"t\"\n[subnet]\nnodes = {nodes}\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
+         [network]\ndelay = {delay}\n[faults]\n{faults}\n[run]\nreplicas = {replicas}\nrounds = {rounds}\nseed = 7\n"
+    );
+    parse(&text, "test.toml", Path::new(".")).unwrap().scenario
+}
+
+fn run(s: &Scenario) -> (RunStats, Vec<u64>) {
+    let prep = prepare(s).unwrap();
+    let agg = run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap();
+    (from_aggregates(&agg), agg)
+}
+
+const CONST100: &str = "{ dist = \"constant\", ms = 100.0 }";
+
+#[test]
+fn all_honest_constant_delay_closed_form() {
+    let (st, _) = run(&scenario(13, CONST100, "", 500, 40));
+    assert_eq!(st.rounds_total, 20_000);
+    assert_eq!(st.stalled_ratio, 0.0);
+    assert_eq!(st.mean_round_ms, 400.0);
+    assert_eq!(st.mean_round_ms_ci95, 0.0);
+    assert_eq!((st.round_ms_p50, st.round_ms_p99), (400.0, 400.0));
+    assert_eq!(st.mean_finalization_ms, 500.0);
+    assert_eq!(st.finalized_ratio, 1.0);
+    assert!((st.block_rate_per_s - 2.5).abs() < 1e-12);
+    assert_eq!((st.mean_notarized_rank, st.rank0_ratio), (0.0, 1.0));
+}
+
+#[test]
+fn round_time_is_max_n0_d_plus_d() {
+    // Constant one-way delay d: round = max(N0, d) + d, finalization one d later.
+    for d in [50.0, 300.0, 450.0] {
+        let s = scenario(13, &format!("{{ dist = \"constant\", ms = {d} }}"), "", 50, 20);
+        let (st, _) = run(&s);
+        assert_eq!(st.mean_round_ms, f64::max(300.0, d) + d, "d = {d}");
+        assert_eq!(st.mean_finalization_ms, f64::max(300.0, d) + 2.0 * d, "d = {d}");
+    }
+}
+
+/// E[rank of the first live maker] = sum_{r>=1} C(k,r)/C(n,r) with k of n crashed.
+fn expected_rank(n: u64, k: u64) -> f64 {
+    let c = |a: u64, b: u64| -> f64 { (0..b).map(|i| (a - i) as f64 / (b - i) as f64).product() };
+    (1..=k).map(|r| c(k, r) / c(n, r)).sum()
+}
+
+#[test]
+fn four_of_thirteen_crashed_hypergeometric_rank() {
+    assert!((expected_rank(13, 4) - 0.4).abs() < 1e-12);
+    let (st, agg) = run(&scenario(13, CONST100, "crashed = 4", 2000, 50));
+    assert_eq!(st.stalled_ratio, 0.0);
+    // Rank draws are independent across heights: SE from the exact distribution.
+    let n = st.rounds_total as f64;
+    let probs: Vec<f64> = (0..=4u64)
+        .map(|r| {
+            let c = |a: u64, b: u64| -> f64 { (0..b).map(|i| (a - i) as f64 / (b - i) as f64).product() };
+            // P(first r makers crashed, rank r live) = C(4,r)/C(13,r) * 9/(13-r)
+            c(4, r) / c(13, r) * 9.0 / (13 - r) as f64
+        })
+        .collect();
+    assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    let var: f64 = probs
+        .iter()
+        .enumerate()
+        .map(|(r, p)| p * (r as f64 - 0.4).powi(2))
+        .sum();
+    let se = (var / n).sqrt();
+    assert!(
+        (st.mean_notarized_rank - 0.4).abs() < 4.0 * se,
+        "rank {} se {se}",
+        st.mean_notarized_rank
+    );
+    // Each round is exactly 400 + 1000 r ms.
+    assert!((st.mean_round_ms - (400.0 + 1000.0 * st.mean_notarized_rank)).abs() < 1e-6);
+    // Chi-square of the rank histogram against the exact probabilities (4 dof, 0.1% level: 18.47).
+    let chi2: f64 = probs
+        .iter()
+        .enumerate()
+        .map(|(r, p)| (agg[(agg::HIST_RANK + r as u32) as usize] as f64 - n * p).powi(2) / (n * p))
+        .sum();
+    assert!(chi2 < 18.47, "chi2 = {chi2}");
+}
+
+#[test]
+fn five_of_thirteen_crashed_stall_and_spend_no_time() {
+    let (st, _) = run(&scenario(13, CONST100, "crashed = 5", 100, 30));
+    assert_eq!(st.stalled_ratio, 1.0);
+    assert_eq!(st.block_rate_per_s, 0.0);
+    assert!(st.mean_round_ms.is_nan());
+}
+
+#[test]
+fn f_silent_progress_f_plus_one_stall() {
+    let lognormal = "{ dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }";
+    for (n, f) in [(4u32, 1u32), (13, 4), (40, 13)] {
+        let (st, _) = run(&scenario(n, lognormal, &format!("silent = {f}"), 200, 20));
+        assert_eq!(st.stalled_ratio, 0.0, "n = {n}");
+        let (st, _) = run(&scenario(n, lognormal, &format!("silent = {}", f + 1), 200, 20));
+        assert_eq!(st.stalled_ratio, 1.0, "n = {n}");
+    }
+}
+
+#[test]
+fn equivocating_leader_is_never_finalized() {
+    // One equivocator of 13, all else honest and fast: finalized iff r* maker is not it.
+    let (st, _) = run(&scenario(13, CONST100, "equivocating = 1", 2000, 50));
+    let p = 12.0 / 13.0;
+    let se = (p * (1.0 - p) / st.rounds_total as f64).sqrt();
+    assert!(
+        (st.finalized_ratio - p).abs() < 4.0 * se,
+        "{} vs {p}",
+        st.finalized_ratio
+    );
+    // The finality backoff only matters for ranks > 0, which never occur here.
+    assert_eq!(st.mean_round_ms, 400.0);
+}
+
+#[test]
+fn slow_network_loses_finality_and_backs_off() {
+    // Delays around U: rank-1 makers often miss the leader's block; heights go unfinalized.
+    let slow = "{ dist = \"exponential\", min_ms = 200.0, mean_ms = 900.0 }";
+    let (with, _) = run(&scenario(13, slow, "crashed = 3", 300, 100));
+    assert!(
+        with.finalized_ratio < 0.999 && with.finalized_ratio > 0.5,
+        "{}",
+        with.finalized_ratio
+    );
+    let mut s = scenario(13, slow, "crashed = 3", 300, 100);
+    s.subnet.finality_backoff = false;
+    let (without, _) = run(&s);
+    // Same seed, same words: every round's ranking, observer and delays coincide, and the
+    // backoff only raises the notary delay of ranks > 0, so no round is faster with it.
+    assert!(
+        with.mean_round_ms > without.mean_round_ms,
+        "{} vs {}",
+        with.mean_round_ms,
+        without.mean_round_ms
+    );
+    assert!(with.round_ms_p99 >= without.round_ms_p99);
+}
+
+#[test]
+fn block_rate_never_exceeds_one_over_n0() {
+    for (delay, faults) in [
+        (CONST100, ""),
+        ("{ dist = \"uniform\", min_ms = 0.0, max_ms = 50.0 }", ""),
+        (
+            "{ dist = \"exponential\", min_ms = 0.0, mean_ms = 10.0 }",
+            "crashed = 2",
+        ),
+    ] {
+        let (st, _) = run(&scenario(13, delay, faults, 200, 50));
+        assert!(st.block_rate_per_s <= 1.0 / 0.3 + 1e-9, "{}", st.block_rate_per_s);
+    }
+}
+
+#[test]
+fn dynamic_failures_stall_time_matches_stationary_probability() {
+    // n = 4 (quorum 3, 2 makers): stalled iff at most 2 of 4 nodes are up (then both makers
+    // cannot be down with 3 up). MTBF = MTTR: each node up with p = 1/2, so P = 11/16.
+    // Transitions every ~360 s against ~0.4 s rounds, so status-at-round-start bias is ~0.1%.
+    let mut s = scenario(4, CONST100, "mtbf_hours = 0.1\nmttr_hours = 0.1", 200, 40_000);
+    s.run.seed = 3;
+    let (st, _) = run(&s);
+    // ~200 replicas x ~45 independent up/down cycles each: SE of the time fraction ~0.004.
+    assert!(
+        (st.stall_time_ratio - 11.0 / 16.0).abs() < 0.02,
+        "stall time ratio {}",
+        st.stall_time_ratio
+    );
+    assert!(st.stalled_ratio > 0.0 && st.stalled_ratio < 1.0);
+}
+
+/// Kolmogorov-Smirnov distance between `n` samples of the integer sampler (µs) and the
+/// distribution's CDF.
+fn ks_distance(d: &Delay, n: u32) -> f64 {
+    let t = d.table_us();
+    let mut w = WordStream::new([11, 0], 0, 0, stream::ROUND, n);
+    let mut xs: Vec<f64> = (0..n)
+        .map(|_| table::sample(&t, 0, w.next_u32()) as f64 / 1000.0)
+        .collect();
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let mut dmax: f64 = 0.0;
+    for (i, &x) in xs.iter().enumerate() {
+        let f = d.cdf_ms(x);
+        dmax = dmax
+            .max((f - i as f64 / n as f64).abs())
+            .max(((i + 1) as f64 / n as f64 - f).abs());
+    }
+    dmax
+}
+
+#[test]
+fn samplers_match_their_distributions_ks() {
+    let n = 200_000;
+    // 0.1% critical value of the one-sample KS statistic, plus 1 µs table rounding slack.
+    let crit = 1.95 / (n as f64).sqrt() + 2e-4;
+    let empirical = {
+        let mut v: Vec<f64> = (0..500)
+            .map(|i| 20.0 + (i as f64 * 0.37).sin().abs() * 80.0 + i as f64 * 0.1)
+            .collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        Delay::Empirical {
+            file: "x.csv".into(),
+            samples_ms: v,
+        }
+    };
+    for d in [
+        Delay::Uniform {
+            min_ms: 10.0,
+            max_ms: 200.0,
+        },
+        Delay::Exponential {
+            min_ms: 5.0,
+            mean_ms: 80.0,
+        },
+        Delay::Lognormal {
+            median_ms: 70.0,
+            sigma: 0.5,
+        },
+        Delay::Lognormal {
+            median_ms: 150.0,
+            sigma: 1.2,
+        },
+        empirical,
+    ] {
+        let ks = ks_distance(&d, n);
+        assert!(ks < crit, "{d:?}: KS {ks} >= {crit}");
+    }
+}
+
+#[test]
+fn sampler_means_match() {
+    // The tail above 1 - 2^-32 is the only truncation: means agree to the SE of the sample.
+    for d in [
+        Delay::Exponential {
+            min_ms: 0.0,
+            mean_ms: 100.0,
+        },
+        Delay::Lognormal {
+            median_ms: 70.0,
+            sigma: 1.0,
+        },
+    ] {
+        let t = d.table_us();
+        let n = 400_000u32;
+        let mut w = WordStream::new([5, 0], 1, 0, stream::ROUND, n);
+        let xs: Vec<f64> = (0..n)
+            .map(|_| table::sample(&t, 0, w.next_u32()) as f64 / 1000.0)
+            .collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        assert!(
+            (mean - d.mean_ms()).abs() < 4.0 * sd / (n as f64).sqrt(),
+            "{d:?}: mean {mean}"
+        );
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let s = scenario(
+        13,
+        "{ dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }",
+        "crashed = 2",
+        3000,
+        20,
+    );
+    let prep = prepare(&s).unwrap();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let a = one.install(|| run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap());
+    let b = two.install(|| run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn larger_subnets_and_partial_committees_run() {
+    // n = 14: committee of 13 drawn from 14; n = 128: the largest supported subnet.
+    for n in [14u32, 34, 128] {
+        let f = (n - 1) / 3;
+        let (st, _) = run(&scenario(
+            n,
+            "{ dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }",
+            &format!("crashed = {f}"),
+            100,
+            10,
+        ));
+        assert_eq!(st.stalled_ratio, 0.0, "n = {n}");
+        assert!(st.mean_round_ms > 300.0);
+    }
+    // n = 14 with 5 crashed: stalls exactly when the committee holds 9 or fewer live nodes:
+    // the committee excludes 1 of 14 uniformly; 9 live members remain iff it excludes a
+    // crashed node (5/14), else 8 < 9 and the height stalls for good.
+    let (st, _) = run(&scenario(14, CONST100, "crashed = 5", 4000, 5));
+    // A replica stalls for good at its first bad height: P(no stall in 5 heights) = (5/14)^5.
+    let p_ok: f64 = (5.0f64 / 14.0).powi(5);
+    let expect_stalled = 1.0 - (0..5).map(|h| (5.0f64 / 14.0).powi(h + 1)).sum::<f64>() / 5.0;
+    let se = (expect_stalled * (1.0 - expect_stalled) / 4000.0).sqrt() * 2.0;
+    assert!(
+        (st.stalled_ratio - expect_stalled).abs() < 4.0 * se,
+        "{} vs {expect_stalled} ({p_ok})",
+        st.stalled_ratio
+    );
+}
