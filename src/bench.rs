@@ -74,7 +74,9 @@ fn best_of(repeat: u32, mut f: impl FnMut()) -> f64 {
 
 /// `ictwin bench`.
 pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()?;
     let mut scenarios = Vec::new();
     if a.scenarios.is_empty() {
         scenarios.push(scenario::load(None)?.scenario);
@@ -92,10 +94,16 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
     }
     let mut rows = Vec::new();
     let threads = pool.current_num_threads();
-    println!("{:<22} {:>8} {:>16} {:>18} {:>8}", "scenario", "words", "model rr/s", "philox-only rr/s", "ratio");
+    println!(
+        "{:<22} {:>8} {:>16} {:>18} {:>8}",
+        "scenario", "words", "model rr/s", "philox-only rr/s", "ratio"
+    );
     for mut s in scenarios {
         if s.faults.crashed + s.byzantine() > 0 || s.dynamic_failures() {
-            bail!("{}: the benchmark needs an all-honest scenario (its words per round are then fixed)", s.name);
+            bail!(
+                "{}: the benchmark needs an all-honest scenario (its words per round are then fixed)",
+                s.name
+            );
         }
         s.run.replicas = a.replicas;
         s.run.rounds = a.rounds;
@@ -103,14 +111,23 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
         let stop = AtomicBool::new(false);
         let total = (a.replicas * a.rounds) as f64;
         let t_model = best_of(a.repeat, || {
-            pool.install(|| run_cpu(&prep, &|_| {}, &stop)).map(std::hint::black_box).ok();
+            pool.install(|| run_cpu(&prep, &|_| {}, &stop))
+                .map(std::hint::black_box)
+                .ok();
         });
         let t_rng = best_of(a.repeat, || {
             std::hint::black_box(pool.install(|| philox_only(&s, a.replicas as u32, a.rounds as u32)));
         });
         let (w, rw) = words_per_round(&s);
         let (model, rng) = (total / t_model, total / t_rng);
-        println!("{:<22} {:>8} {:>16.4e} {:>18.4e} {:>8.3}", s.name, w + rw, model, rng, model / rng);
+        println!(
+            "{:<22} {:>8} {:>16.4e} {:>18.4e} {:>8.3}",
+            s.name,
+            w + rw,
+            model,
+            rng,
+            model / rng
+        );
         rows.push(format!(
             "{},{},{},{},{},{},{},{:.0},{:.0},{:.4}",
             unix_date(),
@@ -141,7 +158,10 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
 
 /// UTC date (YYYY-MM-DD) without a date crate.
 pub fn unix_date() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     // Civil-from-days (Howard Hinnant).
     let z = days + 719_468;
@@ -160,7 +180,11 @@ pub fn unix_date() -> String {
 pub fn host_cpu() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
         .replace(',', " ")
 }

@@ -283,7 +283,11 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
 
     while step < p.rounds {
         // One batch per replica unless replicas are split into segments (few replicas).
-        let batch = if p.batch_segments == 1 { replica % agg::BATCHES } else { batch_of(replica, step, p.rounds, p.batch_segments) };
+        let batch = if p.batch_segments == 1 {
+            replica % agg::BATCHES
+        } else {
+            batch_of(replica, step, p.rounds, p.batch_segments)
+        };
         if let Some(f) = failures.as_mut() {
             f.advance(p, tables, replica, t, &mut up);
         }
