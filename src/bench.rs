@@ -33,10 +33,11 @@ pub struct BenchArgs {
 }
 
 /// Philox words one all-honest, always-finalized round step draws: the round stream (observer,
-/// d_j and e_j for the c signers, c - 1 finalization shares) and the two ranking words.
+/// d_j and e_j for the c signers but the maker's d and the observer's e, one finalization
+/// share word) and the two ranking words (ranks 0 and 1).
 pub fn words_per_round(s: &Scenario) -> (u32, u32) {
     let c = 3 * s.f() + 1;
-    (1 + 3 * (c - 1), 2)
+    (1 + 2 * (c - 1) + 1, 2)
 }
 
 /// The baseline: per replica-round, read the same number of words from the same streams.

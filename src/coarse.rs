@@ -1,6 +1,6 @@
 //! The coarse Monte Carlo engine: scenario -> kernel parameters and tables, and the CPU run.
 
-use crate::dist::exp1_table_q16;
+use crate::dist::{exp1_table_q16, fin_share_table_us};
 use crate::scenario::Scenario;
 use anyhow::{bail, Result};
 use ictwin_kernels::agg::{batch_segments, AGG_LEN};
@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub params: Params,
-    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`.
+    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, then the
+    /// finalization-share tables (µs) for H = 2f+1..=3f+1 signers.
     pub tables: Vec<u32>,
 }
 
@@ -65,10 +66,13 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
         delay_scale_q16: (calib.delay_scale * Q16_ONE as f64).round() as u32,
         round_overhead_us: ms_to_us(calib.round_overhead_ms),
         finalization_overhead_us: ms_to_us(calib.finalization_overhead_ms),
-        reserved: 0,
+        fin_table: 2 * TABLE_STRIDE,
     };
     let mut tables = s.network.delay.table_us();
     tables.extend(exp1_table_q16());
+    for signers in 2 * f + 1..=3 * f + 1 {
+        tables.extend(fin_share_table_us(&s.network.delay, signers, 2 * f + 1));
+    }
     Ok(Prepared { params, tables })
 }
 

@@ -28,16 +28,19 @@
 //!
 //!    The height is finalized iff there is no competing block under (a) and no signer signs
 //!    the competitor under (b). Finalization time = T + the (2f+1)-th smallest of fresh share
-//!    delays at the observer (its own 0), + the calibrated finalization overhead. g resets to
-//!    0 on finalization, else grows by 1 (with backoff on).
+//!    delays at the observer (its own 0, H - 1 independent network delays), + the calibrated
+//!    finalization overhead. That order statistic is drawn with one word from a host-built
+//!    table of its exact quantile function, Q_delay(BetaInv(p; 2f, H - 2f)), which has the
+//!    same distribution as drawing H - 1 delays and selecting. g resets to 0 on
+//!    finalization, else grows by 1 (with backoff on).
 //!
 //! # Random words
 //! Step s of replica i reads stream `ROUND` at counter (i, s, block, 0) in this order: word 0
 //! picks the observer; then, for each signer j in id order, d_j (unless j is the maker) and
 //! e_j (unless j is the observer); then, only when needed: the r*+1 maker's d (when it is not
 //! a signer), the competitor delays d'_j for signers in id order (but the r*+1 maker itself,
-//! stopping at the first signer that signs it), and the finalization share delays for every
-//! signer but the observer, in id order.
+//! stopping at the first signer that signs it), and, if finalized, one word for the
+//! finalization share order statistic.
 
 use crate::agg::{self, batch_index, batch_of, BATCH_FIELDS};
 use crate::params::{Params, MAX_NODES, Q16_ONE};
@@ -96,15 +99,21 @@ pub fn notary_delay_us(p: &Params, rank: u32, backoff_q16: u64) -> u64 {
     p.initial_notary_delay_us as u64 + extra
 }
 
-/// One network delay sample, µs (table sample times the calibrated delay scale).
+/// One sample from the delay-valued table at `offset`, µs, times the calibrated delay scale.
 #[inline(always)]
-fn delay_us(p: &Params, tables: &[u32], word: u32) -> u64 {
-    let d = table::sample(tables, p.delay_table, word) as u64;
+fn scaled_sample_us(p: &Params, tables: &[u32], offset: u32, word: u32) -> u64 {
+    let d = table::sample(tables, offset, word) as u64;
     if p.delay_scale_q16 == Q16_ONE {
         d
     } else {
         (d * p.delay_scale_q16 as u64) >> 16
     }
+}
+
+/// One network delay sample, µs.
+#[inline(always)]
+fn delay_us(p: &Params, tables: &[u32], word: u32) -> u64 {
+    scaled_sample_us(p, tables, p.delay_table, word)
 }
 
 /// Lazy partial Fisher-Yates shuffle of `0..n` reading one word per position.
@@ -535,15 +544,11 @@ fn notarize<const B: usize>(
     let finalization_us = if competing {
         None
     } else {
-        let mut shares = OrderStat::<B>::new(signers, p.quorum);
-        for k in 0..signers {
-            shares.push(if k == observer {
-                0
-            } else {
-                delay_us(p, tables, words.next_u32())
-            });
-        }
-        Some(round_us + shares.get() + p.finalization_overhead_us as u64)
+        // The (2f+1)-th smallest of {0} and H - 1 fresh share delays, by inverse CDF of its
+        // exact distribution (one word).
+        let table = p.fin_table + (signers - p.quorum) * table::TABLE_STRIDE;
+        let share = scaled_sample_us(p, tables, table, words.next_u32());
+        Some(round_us + share + p.finalization_overhead_us as u64)
     };
     Some(Notarized {
         rank,
