@@ -125,6 +125,16 @@ struct Shuffle {
 }
 
 impl Shuffle {
+    /// Restarts the shuffle for another counter `c1` (another height), reusing the buffers.
+    #[inline(always)]
+    fn restart(&mut self, c1: u32) {
+        for (i, x) in self.perm.iter_mut().enumerate().take(self.n as usize) {
+            *x = i as u8;
+        }
+        self.drawn = 0;
+        self.words.restart(c1, 2);
+    }
+
     fn new(n: u32, words: WordStream) -> Self {
         let mut perm = [0u8; MAX_NODES as usize];
         for (i, x) in perm.iter_mut().enumerate().take(n as usize) {
@@ -258,7 +268,12 @@ pub fn simulate_replica(p: &Params, tables: &[u32], replica: u32, agg: &mut [u64
         0..=5 => simulate::<5>(p, tables, replica, agg),
         6 => simulate::<6>(p, tables, replica, agg),
         7..=8 => simulate::<8>(p, tables, replica, agg),
-        9..=16 => simulate::<16>(p, tables, replica, agg),
+        9..=10 => simulate::<10>(p, tables, replica, agg),
+        11..=12 => simulate::<12>(p, tables, replica, agg),
+        13..=14 => simulate::<14>(p, tables, replica, agg),
+        15..=16 => simulate::<16>(p, tables, replica, agg),
+        17..=24 => simulate::<24>(p, tables, replica, agg),
+        25..=32 => simulate::<32>(p, tables, replica, agg),
         _ => simulate::<ORDER_BUF>(p, tables, replica, agg),
     }
 }
@@ -288,7 +303,8 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let mut backoff_q16: u64 = Q16_ONE as u64;
     let mut step: u32 = 0;
     let mut members = committee(p, &all, replica, height);
-    let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 1));
+    let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 2));
+    let mut round_words = WordStream::new(key, replica, 0, stream::ROUND, 0);
 
     while step < p.rounds {
         // One batch per replica unless replicas are split into segments (few replicas).
@@ -306,7 +322,17 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
             members[2] & up[2] & honest[2],
             members[3] & up[3] & honest[3],
         ];
-        match notarize::<B>(p, tables, replica, step, &signers, &mut ranking, &up, backoff_q16) {
+        match notarize::<B>(
+            p,
+            tables,
+            replica,
+            step,
+            &signers,
+            &mut ranking,
+            &mut round_words,
+            &up,
+            backoff_q16,
+        ) {
             Some(r) => {
                 add(agg, batch, agg::F_NOTARIZED, 1);
                 add(agg, batch, agg::F_ROUND_US, r.round_us);
@@ -330,7 +356,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
                 t += r.round_us;
                 height += 1;
                 members = committee(p, &all, replica, height);
-                ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 1));
+                ranking.restart(height);
                 step += 1;
             }
             None => {
@@ -446,6 +472,7 @@ fn notarize<const B: usize>(
     step: u32,
     signer_set: &NodeSet,
     ranking: &mut Shuffle,
+    words: &mut WordStream,
     up: &NodeSet,
     backoff_q16: u64,
 ) -> Option<Notarized> {
@@ -478,7 +505,7 @@ fn notarize<const B: usize>(
 
     // Word 0: the observer; then, per signer in id order, d_j (unless it is the maker) and
     // e_j (unless it is the observer); then the optional words.
-    let mut words = WordStream::new(key, replica, step, stream::ROUND, 3 * signers);
+    words.restart(step, 2 * signers);
     let observer = uniform_below(words.next_u32(), signers);
     let mut arrivals = OrderStat::<B>::new(signers, p.quorum);
     let mut d_next = u64::MAX; // the r* block's delay to `next`

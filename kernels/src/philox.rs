@@ -90,6 +90,16 @@ impl WordStream {
         }
     }
 
+    /// Restarts this reader at word 0 of counter (c0, c1, block, stream), reusing its buffer.
+    #[inline(always)]
+    pub fn restart(&mut self, c1: u32, want: u32) {
+        self.c1 = c1;
+        self.block = 0;
+        self.len = 0;
+        self.pos = 0;
+        self.want = want;
+    }
+
     /// A reader positioned at word `index`.
     pub fn at(key: [u32; 2], c0: u32, c1: u32, stream: u32, index: u32, want: u32) -> Self {
         let mut s = WordStream::new(key, c0, c1, stream, want + index % 4);
@@ -169,6 +179,10 @@ mod tests {
             let mut s = WordStream::new([7, 9], 3, 5, stream::ROUND, want);
             let got: Vec<u32> = (0..150).map(|_| s.next_u32()).collect();
             assert_eq!(got, blocks[..150], "want {want}");
+            let mut r = WordStream::new([7, 9], 3, 99, stream::ROUND, 3);
+            r.next_u32();
+            r.restart(5, want);
+            assert_eq!((0..150).map(|_| r.next_u32()).collect::<Vec<_>>(), blocks[..150]);
             for skip in 0..9 {
                 let mut t = WordStream::at([7, 9], 3, 5, stream::ROUND, skip, want);
                 let got: Vec<u32> = (0..100).map(|_| t.next_u32()).collect();
