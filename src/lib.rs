@@ -4,6 +4,7 @@
 //! - [`coarse`] + the `ictwin-kernels` crate: the coarse Monte Carlo round model (CPU twin of
 //!   `shaders/`); [`engine`] picks where it runs; [`gpu`] is the WGSL engine.
 //! - [`stats`]: statistics from the aggregates; [`output`]: CSV and manifest files.
+//! - [`fine`]: the agent-based fine engine with real BLS signatures.
 //! - [`app`]: the command-line commands.
 
 pub mod app;
@@ -11,6 +12,7 @@ pub mod bench;
 pub mod coarse;
 pub mod dist;
 pub mod engine;
+pub mod fine;
 pub mod gpu;
 pub mod output;
 pub mod progress;

@@ -24,6 +24,12 @@ enum Command {
     BenchGpu(ictwin::gpu::bench::BenchArgs),
     /// GPU adapters wgpu sees (name, backend, type, limits) and which one the engine uses.
     Devices(ictwin::gpu::bench::DevicesArgs),
+    /// Fine engine: agent-based simulation with real BLS signatures (CSV in --out).
+    Fine(ictwin::fine::cli::FineArgs),
+    /// Per-operation BLS costs on this host, printed as a `[fine.costs]` table.
+    CryptoBench(ictwin::fine::cli::CryptoBenchArgs),
+    /// Fine-engine speed: rounds/s for 13, 40, 200 nodes and the crypto/simulator split.
+    FineBench(ictwin::fine::cli::FineBenchArgs),
 }
 
 fn main() {
@@ -34,6 +40,9 @@ fn main() {
         Command::Bench(a) => ictwin::bench::cmd_bench(a),
         Command::BenchGpu(a) => ictwin::gpu::bench::cmd_bench(a),
         Command::Devices(a) => ictwin::gpu::bench::cmd_devices(a),
+        Command::Fine(a) => ictwin::fine::cli::cmd_fine(a),
+        Command::CryptoBench(a) => ictwin::fine::cli::cmd_crypto_bench(a),
+        Command::FineBench(a) => ictwin::fine::cli::cmd_fine_bench(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

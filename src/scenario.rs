@@ -29,6 +29,9 @@ pub struct Scenario {
     /// Coarse-model calibration (see `ictwin calibrate`); absent = uncalibrated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// Fine-engine settings (`[fine]`); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine: Option<crate::fine::FineConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

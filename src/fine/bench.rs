@@ -1,0 +1,194 @@
+//! Benchmarks: `ictwin crypto-bench` (per-operation blst costs on this host, printed as a
+//! `[fine.costs]` table) and `ictwin fine-bench` (simulated rounds per second of the fine
+//! engine and how its wall time splits between crypto and the simulator itself).
+
+use super::crypto::{self, MultiSigKey, ThresholdKeys};
+use super::{CryptoCosts, FineConfig};
+use crate::dist::Delay;
+use crate::scenario::{Faults, Network, Run, Scenario, Subnet};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// Mean time of `f` in µs over repetitions filling about `budget_ms` (at least 3).
+fn time_us(budget_ms: u64, mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    let mut k = 0u64;
+    while k < 3 || start.elapsed().as_millis() < budget_ms as u128 {
+        f();
+        k += 1;
+    }
+    start.elapsed().as_secs_f64() * 1e6 / k as f64
+}
+
+/// Measured costs (µs) of the operations the fine engine charges, for a subnet of `n` nodes.
+pub fn measure_costs(n: usize, budget_ms: u64) -> (CryptoCosts, Vec<(String, f64)>) {
+    let mut rng = StdRng::seed_from_u64(1);
+    let f = (n - 1) / 3;
+    let keys: Vec<MultiSigKey> = (0..n).map(|_| MultiSigKey::generate(&mut rng)).collect();
+    let msg = b"a block digest of 32 bytes......";
+    let h = crypto::hash_to_g1(msg, crypto::DST_MULTI);
+    let sigs: Vec<crypto::Sig> = keys.iter().map(|k| k.sk.sign(&h)).collect();
+    let pks: Vec<crypto::PublicKey> = keys.iter().map(|k| k.pk).collect();
+    let q = 2 * f + 1;
+    let agg = crypto::aggregate_sigs(&sigs[..q]);
+    let tk = ThresholdKeys::deal(n, f + 1, &mut rng);
+    let bshares: Vec<(usize, crypto::Sig)> = (0..f + 1).map(|i| (i, tk.shares[i].sign(&h))).collect();
+    let mut brng = StdRng::seed_from_u64(2);
+    let mut rows = Vec::new();
+    let mut m = |name: &str, v: f64| {
+        rows.push((name.to_string(), v));
+        v
+    };
+    let hash = m(
+        "hash_to_g1",
+        time_us(budget_ms, || {
+            std::hint::black_box(crypto::hash_to_g1(msg, crypto::DST_MULTI));
+        }),
+    );
+    let sign_pre = m(
+        "sign (pre-hashed)",
+        time_us(budget_ms, || {
+            std::hint::black_box(keys[0].sk.sign(&h));
+        }),
+    );
+    let sign = m("sign (with hashing)", hash + sign_pre);
+    let verify = m(
+        "verify",
+        time_us(budget_ms, || assert!(crypto::verify(&sigs[0], &pks[0], &h))),
+    );
+    let batch = m(
+        &format!("batch verify of {n} shares (same message)"),
+        time_us(budget_ms, || {
+            assert!(crypto::batch_verify_same_message(&sigs, &pks, &h, &mut brng))
+        }),
+    );
+    let aggv = m(
+        &format!("aggregate verify ({q} signers, incl. key aggregation)"),
+        time_us(budget_ms, || assert!(crypto::verify_aggregate(&agg, &pks[..q], &h))),
+    );
+    let comb = m(
+        &format!("threshold combine ({} of {n})", f + 1),
+        time_us(budget_ms, || {
+            std::hint::black_box(crypto::combine_threshold(&bshares));
+        }),
+    );
+    m(
+        "aggregate of signatures (sum)",
+        time_us(budget_ms, || {
+            std::hint::black_box(crypto::aggregate_sigs(&sigs[..q]));
+        }),
+    );
+    let costs = CryptoCosts {
+        sign_us: sign.round(),
+        verify_us: verify.round(),
+        verify_share_us: (batch / n as f64).round(),
+        aggregate_verify_us: aggv.round(),
+        combine_us: comb.round(),
+    };
+    (costs, rows)
+}
+
+/// `ictwin crypto-bench`: prints per-operation costs and a `[fine.costs]` table.
+pub fn crypto_bench(nodes: usize, budget_ms: u64) -> String {
+    let (c, rows) = measure_costs(nodes.max(4), budget_ms);
+    let mut out = format!(
+        "# blst BLS12-381 min_sig on this host ({} threads available), subnet of {} nodes\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        nodes.max(4)
+    );
+    for (k, v) in rows {
+        out.push_str(&format!("#   {k:<52} {v:>10.1} µs\n"));
+    }
+    out.push_str(&format!(
+        "[fine.costs]\nsign_us = {}\nverify_us = {}\nverify_share_us = {}\naggregate_verify_us = {}\ncombine_us = {}\n",
+        c.sign_us, c.verify_us, c.verify_share_us, c.aggregate_verify_us, c.combine_us
+    ));
+    out
+}
+
+/// A benchmark scenario: `n` nodes as deployed on application subnets, lognormal delays
+/// (median 70 ms), all crypto real and charged, gossip with `fanout` (0 = full mesh).
+pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
+    Scenario {
+        name: format!("fine-bench-{n}"),
+        description: None,
+        subnet: Subnet {
+            nodes: n,
+            unit_delay_ms: 1000.0,
+            initial_notary_delay_ms: 300.0,
+            finality_backoff: true,
+        },
+        network: Network {
+            delay: Delay::Lognormal {
+                median_ms: 70.0,
+                sigma: 0.5,
+            },
+        },
+        faults: Faults::default(),
+        run: Run {
+            replicas: 1,
+            rounds,
+            seed: 1,
+        },
+        calibration: None,
+        fine: Some(FineConfig {
+            gossip_fanout: fanout,
+            ..FineConfig::default()
+        }),
+    }
+}
+
+/// One fine-bench measurement.
+pub struct BenchRow {
+    pub nodes: u32,
+    pub fanout: u32,
+    pub rounds: u64,
+    pub wall_s: f64,
+    pub crypto_s: f64,
+    pub rounds_per_s: f64,
+    pub events: u64,
+}
+
+/// Runs one benchmark scenario.
+pub fn bench_one(n: u32, rounds: u64, fanout: u32) -> anyhow::Result<BenchRow> {
+    let s = bench_scenario(n, rounds, fanout);
+    let stop = AtomicBool::new(false);
+    let o = super::run(&s, None, &stop, &|_| {})?;
+    Ok(BenchRow {
+        nodes: n,
+        fanout,
+        rounds,
+        wall_s: o.wall_s,
+        crypto_s: o.crypto.wall.as_secs_f64(),
+        rounds_per_s: rounds as f64 / o.wall_s,
+        events: o.events,
+    })
+}
+
+/// Text table of benchmark rows.
+pub fn render_bench(rows: &[BenchRow]) -> String {
+    let mut out = String::from(
+        "| nodes | network | rounds | wall s | rounds/s | crypto % | simulator % | events/round |\n|---:|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let cp = 100.0 * r.crypto_s / r.wall_s;
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.1} | {:.0} | {:.0} | {:.0} |\n",
+            r.nodes,
+            if r.fanout == 0 {
+                "full mesh".to_string()
+            } else {
+                format!("gossip k={}", r.fanout)
+            },
+            r.rounds,
+            r.wall_s,
+            r.rounds_per_s,
+            cp,
+            100.0 - cp,
+            r.events as f64 / r.rounds as f64
+        ));
+    }
+    out
+}

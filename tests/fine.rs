@@ -1,0 +1,221 @@
+//! The fine engine against the closed forms of ICC-MODEL.md and the protocol's guarantees.
+//! All runs use fixed seeds; statistical tolerances are derived from standard errors.
+
+use ictwin::fine::{self, FineOutcome};
+use ictwin::scenario::{parse, Scenario};
+use ictwin::stats::{from_aggregates, RunStats};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+const CONST100: &str = "{ dist = \"constant\", ms = 100.0 }";
+const LOGNORMAL: &str = "{ dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }";
+
+fn scenario(nodes: u32, delay: &str, faults: &str, fine: &str, rounds: u64) -> Scenario {
+    let clients = if fine.contains("clients") { "" } else { "clients = 2\n" };
+    let text = format!(
+        "name = \"t\"\n[subnet]\nnodes = {nodes}\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
+         [network]\ndelay = {delay}\n[faults]\n{faults}\n[run]\nreplicas = 1\nrounds = {rounds}\nseed = 11\n\
+         [fine]\n{clients}{fine}\n"
+    );
+    parse(&text, "test.toml", Path::new(".")).unwrap().scenario
+}
+
+fn run(s: &Scenario) -> (RunStats, FineOutcome) {
+    let o = fine::run(s, None, &AtomicBool::new(false), &|_| {}).unwrap();
+    (from_aggregates(&o.agg), o)
+}
+
+#[test]
+fn closed_form_constant_delay_rounds_400_finalization_500() {
+    let s = scenario(13, CONST100, "", "crypto_time = false", 40);
+    let (st, o) = run(&s);
+    assert_eq!(st.rounds_total, 40);
+    assert_eq!(st.notarized, 40);
+    assert_eq!(st.finalized, 40);
+    assert_eq!(st.mean_round_ms, 400.0);
+    assert_eq!(st.round_ms_p99, 400.0);
+    assert_eq!(st.mean_finalization_ms, 500.0);
+    assert_eq!(st.mean_notarized_rank, 0.0);
+    assert!((st.block_rate_per_s - 2.5).abs() < 1e-9);
+    assert_eq!(o.safety_violations, 0);
+    assert!(
+        o.requests.finalized > 0,
+        "requests flow from clients into finalized blocks"
+    );
+    // Real crypto ran: 13 notarization + 13 finalization + 13 beacon shares per height.
+    assert!(o.crypto.signatures >= 39 * 40, "{}", o.crypto.signatures);
+}
+
+#[test]
+fn modeled_crypto_time_lengthens_rounds_by_the_cost_table() {
+    // Closed form with CPU costs: the notary signs at max(N0, d + verify_block) + sign and
+    // the 9th share (8 received + own) is counted after 8 share verifications on one CPU.
+    let s = scenario(
+        13,
+        CONST100,
+        "",
+        "[fine.costs]\nsign_us = 100\nverify_us = 500\nverify_share_us = 200\naggregate_verify_us = 600\ncombine_us = 300",
+        20,
+    );
+    let (st, _) = run(&s);
+    // Shares are made at 300.1 ms, arrive at 400.1 ms, 12 arrive at once and are verified
+    // in arrival order (tie order is seeded): the quorum needs the 8th received verified.
+    assert_eq!(st.notarized, 20);
+    assert!((st.mean_round_ms - 401.7).abs() < 0.6, "{}", st.mean_round_ms);
+}
+
+#[test]
+fn up_to_f_silent_nodes_progress_f_plus_one_stall() {
+    let (st, o) = run(&scenario(13, LOGNORMAL, "silent = 4", "crypto_time = false", 30));
+    assert_eq!(st.stalled, 0);
+    assert_eq!(st.notarized, 30);
+    assert_eq!(o.safety_violations, 0);
+    let (st, _) = run(&scenario(13, LOGNORMAL, "silent = 5", "crypto_time = false", 30));
+    assert_eq!(st.notarized, 0);
+    assert_eq!(st.stalled, 30);
+    assert_eq!(st.stalled_ratio, 1.0);
+}
+
+#[test]
+fn invalid_shares_are_rejected_and_never_enter_a_notarization() {
+    let (st, o) = run(&scenario(
+        13,
+        LOGNORMAL,
+        "",
+        "crypto_time = false\ninvalid_share = 4",
+        30,
+    ));
+    assert_eq!(st.notarized, 30);
+    assert!(o.shares_rejected > 0, "invalid shares were sent and rejected");
+    assert!(
+        o.crypto.batch_failures > 0,
+        "batches with bad shares fell back to per-share checks"
+    );
+    assert_eq!(o.aggregates_with_invalid_shares, 0);
+    assert_eq!(o.safety_violations, 0);
+    let (st, o) = run(&scenario(
+        13,
+        LOGNORMAL,
+        "",
+        "crypto_time = false\ninvalid_share = 5",
+        20,
+    ));
+    assert_eq!(st.notarized, 0, "f+1 invalid-share nodes leave only 2f honest signers");
+    assert_eq!(o.aggregates_with_invalid_shares, 0);
+}
+
+#[test]
+fn equivocation_never_finalizes_two_blocks_at_one_height() {
+    // Constant delays: every honest notary sees both rank-0 blocks of an equivocating leader
+    // before its notary delay, signs both, both get notarized, the height is not finalized.
+    let (st, o) = run(&scenario(13, CONST100, "equivocating = 1", "crypto_time = false", 120));
+    assert_eq!(st.notarized, 120);
+    assert_eq!(o.safety_violations, 0);
+    assert!(
+        st.finalized < 120,
+        "heights led by the equivocator are not finalized directly"
+    );
+    // With a notarize-everything Byzantine notary on top and random delays, still safe.
+    let (st, o) = run(&scenario(
+        13,
+        LOGNORMAL,
+        "equivocating = 2",
+        "crypto_time = false\nnotarize_all = 2",
+        120,
+    ));
+    assert_eq!(st.notarized, 120);
+    assert_eq!(o.safety_violations, 0);
+}
+
+#[test]
+fn crashed_makers_give_the_closed_form_rank_distribution() {
+    // k = 4 of n = 13 crashed: E[rank of the first live maker] = sum_r C(4,r)/C(13,r) = 0.400.
+    let rounds = 400;
+    let (st, o) = run(&scenario(
+        13,
+        CONST100,
+        "crashed = 4",
+        "crypto_time = false\nclients = 0",
+        rounds,
+    ));
+    assert_eq!(st.notarized, rounds);
+    // Rank sd: P(r >= 1) = 4/13, P(r >= 2) = 1/13, P(r >= 3) = 4/286, P(r = 4) = 1/715.
+    let (p1, p2, p3, p4) = (4.0 / 13.0, 6.0 / 78.0, 4.0 / 286.0, 1.0 / 715.0);
+    let mean = p1 + p2 + p3 + p4;
+    let second = p1 + 3.0 * p2 + 5.0 * p3 + 7.0 * p4; // E[r^2] = sum (2r - 1) P(r' >= r)
+    let se = ((second - mean * mean) / rounds as f64).sqrt();
+    assert!((mean - 0.4).abs() < 1e-3);
+    assert!(
+        (st.mean_notarized_rank - 0.4).abs() < 4.0 * se,
+        "{} vs 0.4 ± {}",
+        st.mean_notarized_rank,
+        4.0 * se
+    );
+    // A live leader gives the 400 ms round; a crashed one a rank-1 round of U + 2d.
+    assert_eq!(st.round_ms_p50, 400.0);
+    assert_eq!(o.safety_violations, 0);
+}
+
+#[test]
+fn same_seed_same_output_and_seeds_matter() {
+    let s = scenario(13, LOGNORMAL, "", "", 30);
+    let (a, oa) = run(&s);
+    let (b, ob) = run(&s);
+    assert_eq!(oa.agg, ob.agg);
+    assert_eq!(oa.events, ob.events);
+    assert_eq!(oa.requests.latency_hist, ob.requests.latency_hist);
+    assert_eq!(a.mean_round_ms, b.mean_round_ms);
+    let mut s2 = s.clone();
+    s2.run.seed = 12;
+    let (_, oc) = run(&s2);
+    assert_ne!(oa.agg, oc.agg);
+}
+
+#[test]
+fn dynamic_crash_recovery_catches_up_and_stays_safe() {
+    // MTBF 20 s, MTTR 5 s per honest node: nodes keep crashing and catching up.
+    let s = scenario(
+        13,
+        LOGNORMAL,
+        "mtbf_hours = 0.00556\nmttr_hours = 0.00139",
+        "crypto_time = false\ncup_interval = 20\nstall_horizon_ms = 10000",
+        150,
+    );
+    let (st, o) = run(&s);
+    assert_eq!(st.rounds_total, 150);
+    assert!(st.notarized > 100, "{} notarized", st.notarized);
+    assert_eq!(o.safety_violations, 0);
+}
+
+#[test]
+fn gossip_overlay_runs_a_larger_subnet() {
+    let s = scenario(
+        40,
+        LOGNORMAL,
+        "",
+        "crypto_time = false\ngossip_fanout = 4\nclients = 0",
+        10,
+    );
+    let (st, o) = run(&s);
+    assert_eq!(st.notarized, 10);
+    assert_eq!(o.safety_violations, 0);
+    let mesh = scenario(40, LOGNORMAL, "", "crypto_time = false\nclients = 0", 10);
+    let (sm, _) = run(&mesh);
+    assert!(
+        st.mean_round_ms > sm.mean_round_ms,
+        "multi-hop gossip is slower than direct delivery"
+    );
+}
+
+#[test]
+fn bad_fine_table_is_a_clear_error() {
+    let text = "name = \"t\"\n[subnet]\nnodes = 4\n[fine]\ngossip_fanot = 3\n";
+    let e = format!("{:#}", parse(text, "x.toml", Path::new(".")).unwrap_err());
+    assert!(e.starts_with("x.toml:5:") && e.contains("gossip_fanot"), "{e}");
+    let s = scenario(4, CONST100, "", "invalid_share = 5", 5);
+    let e = format!(
+        "{:#}",
+        fine::run(&s, None, &AtomicBool::new(false), &|_| {}).err().unwrap()
+    );
+    assert!(e.contains("fine.invalid_share"), "{e}");
+}
