@@ -153,3 +153,16 @@ fn invalid_shares_are_flagged_by_the_artifact_store() {
     good.insert(3);
     assert!(!a.verify_aggregate(ShareKind::Notarization, 1, b"digest", &good));
 }
+
+#[test]
+fn fixed_base_tables_give_the_same_batch_verdicts() {
+    let mut r = rng(6);
+    let keys: Vec<MultiSigKey> = (0..9).map(|_| MultiSigKey::generate(&mut r)).collect();
+    let tables: Vec<PkTable> = keys.iter().map(|k| PkTable::new(&k.pk)).collect();
+    let t: Vec<&PkTable> = tables.iter().collect();
+    let h = hash_to_g1(b"block", DST_MULTI);
+    let mut sigs: Vec<Sig> = keys.iter().map(|k| k.sk.sign(&h)).collect();
+    assert!(batch_verify_with_tables(&sigs, &t, &h, &mut r));
+    sigs[2] = invalid_share(&h, &mut r);
+    assert!(!batch_verify_with_tables(&sigs, &t, &h, &mut r));
+}

@@ -58,10 +58,18 @@ pub fn measure_costs(n: usize, budget_ms: u64) -> (CryptoCosts, Vec<(String, f64
         "verify",
         time_us(budget_ms, || assert!(crypto::verify(&sigs[0], &pks[0], &h))),
     );
-    let batch = m(
+    m(
         &format!("batch verify of {n} shares (same message)"),
         time_us(budget_ms, || {
             assert!(crypto::batch_verify_same_message(&sigs, &pks, &h, &mut brng))
+        }),
+    );
+    let tables: Vec<crypto::PkTable> = pks.iter().map(crypto::PkTable::new).collect();
+    let trefs: Vec<&crypto::PkTable> = tables.iter().collect();
+    let batch = m(
+        &format!("batch verify of {n} shares (fixed-base key tables, used)"),
+        time_us(budget_ms, || {
+            assert!(crypto::batch_verify_with_tables(&sigs, &trefs, &h, &mut brng))
         }),
     );
     let aggv = m(
