@@ -29,6 +29,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
     let n = s.subnet.nodes;
     let f = faults_tolerated(n);
     let calib = s.calibration.clone().unwrap_or_default();
+    let fanout = s.fine.as_ref().map(|c| c.gossip_fanout).unwrap_or(0);
     let (mtbf_ms, mttr_ms, p_up_q32) = if s.dynamic_failures() {
         let mtbf = (s.faults.mtbf_hours * 3.6e6).round().max(1.0) as u64;
         let mttr = (s.faults.mttr_hours * 3.6e6).round().max(1.0) as u64;
@@ -63,7 +64,9 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
         seed_hi: (s.run.seed >> 32) as u32,
         delay_table: 0,
         exp_table: TABLE_STRIDE,
-        delay_scale_q16: (calib.delay_scale * Q16_ONE as f64).round() as u32,
+        delay_scale_q16: (calib.effective_delay_scale(n, fanout) * Q16_ONE as f64)
+            .round()
+            .min(u32::MAX as f64) as u32,
         round_overhead_us: ms_to_us(calib.round_overhead_ms),
         finalization_overhead_us: ms_to_us(calib.finalization_overhead_ms),
         fin_table: 2 * TABLE_STRIDE,

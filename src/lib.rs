@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod calibrate;
 pub mod coarse;
 pub mod dist;
 pub mod engine;
@@ -18,3 +19,4 @@ pub mod output;
 pub mod progress;
 pub mod scenario;
 pub mod stats;
+pub mod validate;

@@ -30,6 +30,10 @@ enum Command {
     CryptoBench(ictwin::fine::cli::CryptoBenchArgs),
     /// Fine-engine speed: rounds/s for 13, 40, 200 nodes and the crypto/simulator split.
     FineBench(ictwin::fine::cli::FineBenchArgs),
+    /// Coarse vs fine on each scenario: tests, effect sizes, plots; non-zero exit on disagreement.
+    Validate(ictwin::validate::ValidateArgs),
+    /// Fit the coarse model's calibration (delay scale, overheads) to the fine engine.
+    Calibrate(ictwin::calibrate::CalibrateArgs),
 }
 
 fn main() {
@@ -43,6 +47,12 @@ fn main() {
         Command::Fine(a) => ictwin::fine::cli::cmd_fine(a),
         Command::CryptoBench(a) => ictwin::fine::cli::cmd_crypto_bench(a),
         Command::FineBench(a) => ictwin::fine::cli::cmd_fine_bench(a),
+        Command::Calibrate(a) => ictwin::calibrate::cmd_calibrate(a),
+        Command::Validate(a) => match ictwin::validate::cmd_validate(a) {
+            Ok(true) => Ok(()),
+            Ok(false) => std::process::exit(2),
+            Err(e) => Err(e),
+        },
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -122,6 +122,24 @@ pub struct Calibration {
     /// Added to every finalization time, ms.
     #[serde(default)]
     pub finalization_overhead_ms: f64,
+    /// On a gossip overlay (`[fine] gossip_fanout = k > 0`), a message crosses about
+    /// h = max(1, ln n / ln k) hops; every hop beyond the first adds this fraction of a
+    /// one-hop delay: effective scale = delay_scale (1 + gossip_hop_scale (h - 1)).
+    #[serde(default)]
+    pub gossip_hop_scale: f64,
+}
+
+impl Calibration {
+    /// The effective delay scale for a subnet of `nodes` on a gossip overlay of fan-out
+    /// `fanout` (0: full mesh).
+    pub fn effective_delay_scale(&self, nodes: u32, fanout: u32) -> f64 {
+        let hops = if fanout >= 2 && nodes > 1 {
+            ((nodes as f64).ln() / (fanout as f64).ln()).max(1.0)
+        } else {
+            1.0
+        };
+        self.delay_scale * (1.0 + self.gossip_hop_scale * (hops - 1.0))
+    }
 }
 
 impl Default for Calibration {
@@ -130,6 +148,7 @@ impl Default for Calibration {
             delay_scale: 1.0,
             round_overhead_ms: 0.0,
             finalization_overhead_ms: 0.0,
+            gossip_hop_scale: 0.0,
         }
     }
 }
