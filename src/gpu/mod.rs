@@ -153,6 +153,9 @@ pub struct Slice {
 /// shared by every loop of the inlined shader).
 const SOFTWARE_LOOP_BUDGET: u64 = 65_535;
 
+/// Workgroups per dispatch on software adapters (memory, see `run_with`).
+const SOFTWARE_MAX_WORKGROUPS: u32 = 512;
+
 /// Steps per dispatch that keep a software adapter's loop count within budget: a bound on
 /// the loop iterations of one step (per node: failures, committee, ranking, signer loops with
 /// their node-set scans, the order-statistic buffer of f + 1 slots, the replay) and of the
@@ -443,6 +446,11 @@ impl Gpu {
             .unwrap_or(u32::MAX)
             .min(self.limits.max_compute_workgroups_per_dimension)
             .max(1);
+        if self.info.device_type == wgpu::DeviceType::Cpu {
+            // llvmpipe allocates the invocations' private memory for the whole dispatch
+            // (about 3 KiB per replica here): keep its dispatches small.
+            max_wg = max_wg.min(SOFTWARE_MAX_WORKGROUPS);
+        }
         let sliced = p0.rounds > slice_steps;
         let state_bytes_per_wg = (state_words * WORKGROUP_SIZE * 4) as u64;
         if sliced {
