@@ -194,6 +194,8 @@ pub struct Gpu {
 
 /// Seconds a chunk should take (progress and Ctrl-C granularity).
 const CHUNK_TARGET_S: f64 = 0.5;
+/// Chunk duration on software adapters (lavapipe), s.
+const SOFTWARE_CHUNK_TARGET_S: f64 = 5.0;
 
 impl Gpu {
     /// Opens the adapter [`pick_adapter`] chooses.
@@ -367,6 +369,11 @@ impl Gpu {
 
     /// The histogram accumulation `ictwin run` uses: workgroup memory when there is enough.
     pub fn default_accumulation(&self) -> Accumulation {
+        match std::env::var("ICTWIN_GPU_ACCUMULATION").as_deref() {
+            Ok("global") => return Accumulation::Global,
+            Ok("workgroup") => return Accumulation::Workgroup,
+            _ => {}
+        }
         if self.limits.max_compute_workgroup_storage_size >= WORKGROUP_HIST_BYTES {
             Accumulation::Workgroup
         } else {
@@ -488,6 +495,17 @@ impl Gpu {
         })?;
 
         // Start small (about 2^22 replica-rounds), then size chunks to CHUNK_TARGET_S.
+        // On software adapters every dispatch costs time and (lavapipe, Mesa 22.3) a few MB that
+        // are never returned, so their chunks are 10x longer: fewer, larger dispatches.
+        let default_target = if self.info.device_type == wgpu::DeviceType::Cpu {
+            SOFTWARE_CHUNK_TARGET_S
+        } else {
+            CHUNK_TARGET_S
+        };
+        let chunk_target_s: f64 = std::env::var("ICTWIN_GPU_CHUNK_S")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default_target);
         let mut wgs = ((1u64 << 22) / (p0.rounds as u64 * WORKGROUP_SIZE as u64)).clamp(1, max_wg as u64) as u32;
         let mut offset: u32 = 0;
         let (mut chunks, mut dispatches) = (0u32, 0u32);
@@ -537,7 +555,7 @@ impl Gpu {
             chunks += 1;
             progress(offset as u64);
             // Next chunk: aim at CHUNK_TARGET_S, growing at most 4x at a time.
-            let scaled = (groups as f64 * CHUNK_TARGET_S / dt).min(groups as f64 * 4.0);
+            let scaled = (groups as f64 * chunk_target_s / dt).min(groups as f64 * 4.0);
             wgs = (scaled as u64).clamp(1, max_wg as u64) as u32;
         }
         if stop.load(Ordering::Relaxed) {
