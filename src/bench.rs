@@ -131,7 +131,7 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
         );
         rows.push(format!(
             "{},{},{},{},{},{},{},{:.0},{:.0},{:.4}",
-            unix_date(),
+            crate::output::utc_date(),
             host_cpu(),
             threads,
             s.name,
@@ -155,26 +155,6 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
     }
     println!("appended to {}", a.out.display());
     Ok(())
-}
-
-/// UTC date (YYYY-MM-DD) without a date crate.
-pub fn unix_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    // Civil-from-days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// The CPU model name (Linux), for benchmark records.

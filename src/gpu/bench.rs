@@ -103,30 +103,6 @@ pub fn bench_scenario(gpu: &Gpu, s: &crate::scenario::Scenario, count_replicas: 
 
 const CSV_HEADER: &str = "date_utc,device,backend,device_type,driver,scenario,nodes,replicas,rounds,model_s,replica_rounds_per_s,philox_blocks_per_replica_round,philox_only_s,philox_only_replica_rounds_per_s,ratio_to_philox_only,command";
 
-fn utc_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    let t = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        t / 3600,
-        (t / 60) % 60,
-        t % 60
-    )
-}
-
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -193,7 +169,7 @@ pub fn cmd_bench(args: &BenchArgs) -> Result<()> {
             }
             let i = &gpu.info;
             let fields = [
-                utc_date(),
+                crate::output::utc_datetime(),
                 i.name.clone(),
                 format!("{:?}", i.backend),
                 format!("{:?}", i.device_type),
