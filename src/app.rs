@@ -58,33 +58,39 @@ pub fn load_calibration(path: &Path) -> Result<Calibration> {
     Ok(f.calibration)
 }
 
-/// Loads the scenario and applies command-line overrides; prints warnings.
-pub fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
-    let loaded = scenario::load(args.scenario.as_deref())?;
+/// Loads a scenario (the embedded default when `path` is `None`), prints its warnings and
+/// applies the command-line overrides of `[run]`, checking their ranges.
+pub fn load_with_overrides(
+    path: Option<&Path>,
+    replicas: Option<u64>,
+    rounds: Option<u64>,
+    seed: Option<u64>,
+) -> Result<(Scenario, String)> {
+    let loaded = scenario::load(path)?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
     let mut s = loaded.scenario;
-    if let Some(r) = args.replicas {
-        s.run.replicas = r;
-    }
-    if let Some(r) = args.rounds {
-        s.run.rounds = r;
-    }
-    if let Some(seed) = args.seed {
-        s.run.seed = seed;
-    }
+    s.run.replicas = replicas.unwrap_or(s.run.replicas);
+    s.run.rounds = rounds.unwrap_or(s.run.rounds);
+    s.run.seed = seed.unwrap_or(s.run.seed);
     if s.run.replicas == 0 || s.run.replicas > u32::MAX as u64 {
         bail!("--replicas must be between 1 and {}", u32::MAX);
     }
     if s.run.rounds == 0 || s.run.rounds > u32::MAX as u64 {
         bail!("--rounds must be between 1 and {}", u32::MAX);
     }
+    Ok((s, loaded.origin))
+}
+
+/// Loads the scenario of `ictwin run` with its overrides and calibration file.
+pub fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
+    let (mut s, origin) = load_with_overrides(args.scenario.as_deref(), args.replicas, args.rounds, args.seed)?;
     if let Some(c) = &args.calibration {
         s.calibration = Some(load_calibration(c)?);
     }
-    scenario::check_coarse_limits(&s, &loaded.origin)?;
-    Ok((s, loaded.origin))
+    scenario::check_coarse_limits(&s, &origin)?;
+    Ok((s, origin))
 }
 
 /// The printed table of a run.

@@ -42,7 +42,7 @@
 //! stopping at the first signer that signs it), and, if finalized, one word for the
 //! finalization share order statistic.
 
-use crate::agg::{self, batch_index, batch_of, BATCH_FIELDS};
+use crate::agg::{self, batch_index, batch_of};
 use crate::params::{Params, MAX_NODES, Q16_ONE};
 use crate::philox::{philox4x32_10, stream, uniform_below, WordStream};
 use crate::table;
@@ -385,7 +385,6 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         }
     }
     debug_assert_eq!(agg.len(), agg::AGG_LEN as usize);
-    let _ = BATCH_FIELDS;
 }
 
 /// Streaming k-th smallest of a sequence of `len` values (known in advance), keeping only

@@ -3,7 +3,6 @@
 use crate::app;
 use crate::output;
 use crate::progress::{stop_flag, Progress};
-use crate::scenario;
 use crate::stats;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -35,25 +34,11 @@ pub struct FineArgs {
 
 /// `ictwin fine`.
 pub fn cmd_fine(a: &FineArgs) -> Result<()> {
-    let loaded = scenario::load(a.scenario.as_deref())?;
-    for w in &loaded.warnings {
-        eprintln!("warning: {w}");
-    }
-    let mut s = loaded.scenario;
-    if let Some(r) = a.rounds {
-        s.run.rounds = r;
-    }
-    if let Some(seed) = a.seed {
-        s.run.seed = seed;
-    }
-    s.run.replicas = a.replicas;
-    if s.run.rounds == 0 || s.run.rounds > u32::MAX as u64 - 8 {
+    let (s, origin) = app::load_with_overrides(a.scenario.as_deref(), Some(a.replicas), a.rounds, a.seed)?;
+    if s.run.rounds > u32::MAX as u64 - 8 {
         bail!("--rounds must be between 1 and {}", u32::MAX - 8);
     }
-    if s.run.replicas == 0 || s.run.replicas > u32::MAX as u64 {
-        bail!("--replicas must be between 1 and {}", u32::MAX);
-    }
-    super::config_of(&s).map_err(|e| anyhow::anyhow!("{}: {e:#}", loaded.origin))?;
+    super::config_of(&s).map_err(|e| anyhow::anyhow!("{origin}: {e:#}"))?;
     let out_dir = a
         .out
         .clone()
@@ -88,7 +73,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
     row.safety_violations = Some(o.safety_violations);
     let manifest = serde_json::json!({
         "ictwin": output::build_info(),
-        "scenario_origin": loaded.origin,
+        "scenario_origin": origin,
         "scenario": s,
         "seed": s.run.seed,
         "engine": "fine",
