@@ -223,3 +223,29 @@ fn every_shipped_scenario_parses() {
         }
     }
 }
+
+/// `ictwin crypto-bench` prints a `[fine.costs]` table that can be pasted into a scenario.
+#[test]
+fn crypto_bench_prints_a_costs_table_that_a_scenario_accepts() {
+    let o = ictwin(&["crypto-bench", "--nodes", "4", "--budget-ms", "1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let table = &text[text.find("[fine.costs]").expect("a [fine.costs] table")..];
+    let base = std::fs::read_to_string("experiments/ic-app-13.toml").unwrap();
+    let l = ictwin::scenario::parse(&format!("{base}\n{table}"), "pasted", Path::new("experiments"))
+        .unwrap_or_else(|e| panic!("{e:#}\n{table}"));
+    let c = l.scenario.fine.expect("[fine] from the pasted table").costs;
+    for v in [
+        c.sign_us,
+        c.verify_us,
+        c.verify_share_us,
+        c.aggregate_verify_us,
+        c.combine_us,
+    ] {
+        assert!(v > 0.0 && v < 1e6, "{v} µs\n{table}");
+    }
+    assert!(
+        c.verify_share_us < c.verify_us,
+        "a share in a batch costs less than a verify\n{table}"
+    );
+}

@@ -149,9 +149,9 @@ fn invalid_shares_are_flagged_by_the_artifact_store() {
     for i in [0, 1, 2, 4, 6] {
         good.insert(i);
     }
-    assert!(a.verify_aggregate(ShareKind::Notarization, 1, b"digest", &good));
+    assert!(a.verify_aggregate(ShareKind::Notarization, 1, &good));
     good.insert(3);
-    assert!(!a.verify_aggregate(ShareKind::Notarization, 1, b"digest", &good));
+    assert!(!a.verify_aggregate(ShareKind::Notarization, 1, &good));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! Simulator shortcuts (results are pure functions of the bytes, so they are exact):
 //! - the shares of one message are made together, in parallel, the first time any node signs
-//!   that message (BLS signatures are deterministic: the same bytes the node would make later);
+//!   that message (BLS signatures are deterministic: the same bytes the node would make later),
+//!   with a fixed-base comb of the message point ([`crypto::SignBase`], same bytes as blst);
 //! - each distinct share is verified once (batch with per-share fallback) and the result is
 //!   reused by every receiver; each distinct aggregate likewise;
 //! - the beacon of a height is combined once (from the first node's f+1 valid shares) and
@@ -62,6 +63,8 @@ impl CryptoStats {
 
 /// All shares of one message.
 struct ShareSet {
+    /// The message hashed to G1.
+    h: MsgPoint,
     sigs: Vec<Option<Sig>>,
     valid: Vec<bool>,
 }
@@ -181,7 +184,8 @@ impl Artifacts {
                 (i, sk)
             })
             .collect();
-        let made: Vec<Sig> = jobs.par_iter().map(|(_, sk)| sk.sign(&h)).collect();
+        let base = crypto::SignBase::new(&h);
+        let made: Vec<Sig> = jobs.par_iter().with_max_len(1).map(|(_, sk)| base.sign(sk)).collect();
         let pks: Vec<PublicKey> = jobs.iter().map(|(i, _)| *self.pk_of(kind, *i)).collect();
         let ok = match kind {
             ShareKind::Notarization | ShareKind::Finalization | ShareKind::Beacon => {
@@ -205,6 +209,7 @@ impl Artifacts {
                 .collect()
         };
         let mut set = ShareSet {
+            h,
             sigs: vec![None; n],
             valid: vec![false; n],
         };
@@ -227,7 +232,7 @@ impl Artifacts {
 
     /// Verifies (once per distinct signer set) the aggregate of `signers`' shares of
     /// `(kind, key)` against the sum of their public keys.
-    pub fn verify_aggregate(&mut self, kind: ShareKind, key: u64, subject: &[u8], signers: &SignerSet) -> bool {
+    pub fn verify_aggregate(&mut self, kind: ShareKind, key: u64, signers: &SignerSet) -> bool {
         if let Some(&v) = self.aggregates.get(&(kind, key, signers.clone())) {
             return v;
         }
@@ -246,8 +251,7 @@ impl Artifacts {
         }
         let ok = sigs.len() == signers.len() as usize && {
             let agg = crypto::aggregate_sigs(&sigs);
-            let h = crypto::hash_to_g1(&message(kind, subject), dst(kind));
-            crypto::verify_aggregate(&agg, signers.iter().map(|i| &self.pks[i as usize]), &h)
+            crypto::verify_aggregate(&agg, signers.iter().map(|i| &self.pks[i as usize]), &set.h)
         };
         self.stats.aggregates_verified += 1;
         self.aggregates.insert((kind, key, signers.clone()), ok);

@@ -128,7 +128,7 @@ pub struct CryptoBenchArgs {
 }
 
 pub fn cmd_crypto_bench(a: &CryptoBenchArgs) -> Result<()> {
-    print!("{}", super::bench::crypto_bench(a.nodes, a.budget_ms));
+    print!("{}", super::bench::crypto_bench(a.nodes, a.budget_ms)?);
     Ok(())
 }
 

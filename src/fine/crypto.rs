@@ -131,18 +131,38 @@ impl SecretKey {
     }
 }
 
-/// The pairing check e(sig, g2) == e(h, pk): one signature (or aggregate) on one message.
+/// The pairing check e(sig, g2) == e(h, pk): one signature (or aggregate) on one message,
+/// after the subgroup check a node makes on every signature it receives. The two Miller loops
+/// run on their own cores when a second one is free; the final exponentiation is shared.
 pub fn verify(sig: &Sig, pk: &PublicKey, h: &MsgPoint) -> bool {
-    let mut ml1 = blst_fp12::default();
-    let mut ml2 = blst_fp12::default();
-    unsafe {
-        if !blst_p1_affine_in_g1(sig) || blst_p1_affine_is_inf(sig) {
-            return false;
-        }
-        blst_miller_loop(&mut ml1, blst_p2_affine_generator(), sig);
-        blst_miller_loop(&mut ml2, pk, h);
-        blst_fp12_finalverify(&ml1, &ml2)
-    }
+    let (left, right) = rayon::join(
+        || {
+            let mut ml = blst_fp12::default();
+            let ok = in_group(sig);
+            if ok {
+                unsafe { blst_miller_loop(&mut ml, blst_p2_affine_generator(), sig) };
+            }
+            (ok, ml)
+        },
+        || {
+            let mut ml = blst_fp12::default();
+            unsafe { blst_miller_loop(&mut ml, pk, h) };
+            ml
+        },
+    );
+    left.0 && unsafe { blst_fp12_finalverify(&left.1, &right) }
+}
+
+/// The check a node makes on a received signature: a point of the prime-order subgroup G1,
+/// not the point at infinity.
+fn in_group(sig: &Sig) -> bool {
+    unsafe { blst_p1_affine_in_g1(sig) && !blst_p1_affine_is_inf(sig) }
+}
+
+/// [`in_group`] for every signature, spread over the cores (about 40 µs each).
+fn all_in_group(sigs: &[Sig]) -> bool {
+    use rayon::prelude::*;
+    sigs.par_iter().with_max_len(1).all(in_group)
 }
 
 /// Checks a proof of possession of `pk`.
@@ -187,41 +207,64 @@ fn batch_scalars(n: usize, rng: &mut impl RngCore) -> Vec<u8> {
     out
 }
 
-/// Bit `b` of the 64-bit little-endian scalar `r`.
-fn bit(r: &[u8], b: usize) -> bool {
-    r[b / 8] >> (b % 8) & 1 == 1
+/// Sum of r_i P_i for affine G1 points and little-endian scalars of `nbits` bits, laid out
+/// back to back (`scalars.len() == points.len() * nbits.div_ceil(8)`): blst's multi-scalar
+/// multiplication (for fewer than 32 points, Straus with 4-bit Booth windows and shared
+/// doublings).
+fn msm_g1(points: &[Sig], scalars: &[u8], nbits: usize) -> blst_p1 {
+    debug_assert_eq!(scalars.len(), points.len() * nbits.div_ceil(8));
+    let mut acc = blst_p1::default();
+    if points.is_empty() {
+        return acc;
+    }
+    let pts = [points.as_ptr(), std::ptr::null()];
+    let scs = [scalars.as_ptr(), std::ptr::null()];
+    let mut scratch = vec![0 as limb_t; unsafe { blst_p1s_mult_pippenger_scratch_sizeof(points.len()) } / 8];
+    unsafe {
+        blst_p1s_mult_pippenger(
+            &mut acc,
+            pts.as_ptr(),
+            points.len(),
+            scs.as_ptr(),
+            nbits,
+            scratch.as_mut_ptr(),
+        )
+    };
+    acc
 }
 
-/// Sum of r_i P_i for affine G1 points and 64-bit little-endian scalars: interleaved
-/// double-and-add (64 shared doublings, one mixed addition per set bit).
-fn msm_g1(points: &[Sig], scalars: &[u8]) -> Sig {
-    let mut acc = blst_p1::default();
-    for b in (0..64).rev() {
-        unsafe { blst_p1_double(&mut acc, &acc) };
-        for (pt, r) in points.iter().zip(scalars.chunks_exact(8)) {
-            if bit(r, b) {
-                unsafe { blst_p1_add_or_double_affine(&mut acc, &acc, pt) };
-            }
-        }
+/// Sum of r_i Q_i for affine G2 points (as [`msm_g1`]).
+fn msm_g2(points: &[PublicKey], scalars: &[u8], nbits: usize) -> blst_p2 {
+    debug_assert_eq!(scalars.len(), points.len() * nbits.div_ceil(8));
+    let mut acc = blst_p2::default();
+    if points.is_empty() {
+        return acc;
     }
+    let pts = [points.as_ptr(), std::ptr::null()];
+    let scs = [scalars.as_ptr(), std::ptr::null()];
+    let mut scratch = vec![0 as limb_t; unsafe { blst_p2s_mult_pippenger_scratch_sizeof(points.len()) } / 8];
+    unsafe {
+        blst_p2s_mult_pippenger(
+            &mut acc,
+            pts.as_ptr(),
+            points.len(),
+            scs.as_ptr(),
+            nbits,
+            scratch.as_mut_ptr(),
+        )
+    };
+    acc
+}
+
+fn p1_affine(p: &blst_p1) -> Sig {
     let mut a = blst_p1_affine::default();
-    unsafe { blst_p1_to_affine(&mut a, &acc) };
+    unsafe { blst_p1_to_affine(&mut a, p) };
     a
 }
 
-/// Sum of r_i Q_i for affine G2 points and 64-bit little-endian scalars (as [`msm_g1`]).
-fn msm_g2(points: &[PublicKey], scalars: &[u8]) -> PublicKey {
-    let mut acc = blst_p2::default();
-    for b in (0..64).rev() {
-        unsafe { blst_p2_double(&mut acc, &acc) };
-        for (pt, r) in points.iter().zip(scalars.chunks_exact(8)) {
-            if bit(r, b) {
-                unsafe { blst_p2_add_or_double_affine(&mut acc, &acc, pt) };
-            }
-        }
-    }
+fn p2_affine(p: &blst_p2) -> PublicKey {
     let mut a = blst_p2_affine::default();
-    unsafe { blst_p2_to_affine(&mut a, &acc) };
+    unsafe { blst_p2_to_affine(&mut a, p) };
     a
 }
 
@@ -252,28 +295,30 @@ impl PkTable {
         PkTable(out)
     }
 
-    /// acc += r pk for a 64-bit little-endian `r`.
-    fn add_mul(&self, acc: &mut blst_p2, r: &[u8]) {
+    /// Pushes the table entries whose sum is r pk, for a 64-bit little-endian `r`.
+    fn terms(&self, r: &[u8], out: &mut Vec<*const blst_p2_affine>) {
         for (w, byte) in r.iter().enumerate().take(8) {
             for (half, d) in [(0, byte & 15), (1, byte >> 4)] {
                 if d != 0 {
-                    let e = &self.0[15 * (2 * w + half) + d as usize - 1];
-                    unsafe { blst_p2_add_or_double_affine(acc, acc, e) };
+                    out.push(&self.0[15 * (2 * w + half) + d as usize - 1]);
                 }
             }
         }
     }
 }
 
-/// Sum of r_i pk_i from fixed-base tables.
+/// Sum of r_i pk_i from fixed-base tables: at most 16 table entries per key, summed by blst's
+/// batched affine addition (one shared inversion).
 fn msm_g2_tables(tables: &[&PkTable], scalars: &[u8]) -> PublicKey {
-    let mut acc = blst_p2::default();
+    let mut terms = Vec::with_capacity(16 * tables.len());
     for (t, r) in tables.iter().zip(scalars.chunks_exact(8)) {
-        t.add_mul(&mut acc, r);
+        t.terms(r, &mut terms);
     }
-    let mut a = blst_p2_affine::default();
-    unsafe { blst_p2_to_affine(&mut a, &acc) };
-    a
+    let mut acc = blst_p2::default();
+    if !terms.is_empty() {
+        unsafe { blst_p2s_add(&mut acc, terms.as_ptr(), terms.len()) };
+    }
+    p2_affine(&acc)
 }
 
 /// [`batch_verify_same_message`] with the keys given by their fixed-base tables (faster).
@@ -282,31 +327,34 @@ pub fn batch_verify_with_tables(sigs: &[Sig], tables: &[&PkTable], h: &MsgPoint,
     if sigs.is_empty() {
         return true;
     }
-    if sigs
-        .iter()
-        .any(|s| unsafe { !blst_p1_affine_in_g1(s) || blst_p1_affine_is_inf(s) })
-    {
-        return false;
-    }
     let r = batch_scalars(sigs.len(), rng);
-    // Each side's multi-scalar multiplication and its Miller loop run on their own core;
-    // only the final exponentiation is shared: the same check as `verify(&S, &P, h)`.
+    // Two halves of about equal cost run on their own cores: the subgroup checks of the first
+    // n/2 shares, sum r_i s_i and its Miller loop; the other subgroup checks, sum r_i pk_i (the
+    // cheaper sum) and its Miller loop. Only the final exponentiation is shared: the same check
+    // as `verify(&S, &P, h)`.
+    let (checked, rest) = sigs.split_at(sigs.len() / 2);
     let (left, right) = rayon::join(
         || {
-            let s = msm_g1(sigs, &r);
             let mut ml = blst_fp12::default();
+            if !checked.iter().all(in_group) {
+                return (false, ml);
+            }
+            let s = p1_affine(&msm_g1(sigs, &r, 64));
             let ok = unsafe { !blst_p1_affine_is_inf(&s) };
             unsafe { blst_miller_loop(&mut ml, blst_p2_affine_generator(), &s) };
             (ok, ml)
         },
         || {
-            let p = msm_g2_tables(tables, &r);
             let mut ml = blst_fp12::default();
+            if !rest.iter().all(in_group) {
+                return (false, ml);
+            }
+            let p = msm_g2_tables(tables, &r);
             unsafe { blst_miller_loop(&mut ml, &p, h) };
-            ml
+            (true, ml)
         },
     );
-    left.0 && unsafe { blst_fp12_finalverify(&left.1, &right) }
+    left.0 && right.0 && unsafe { blst_fp12_finalverify(&left.1, &right.1) }
 }
 
 /// Batch verification of shares over one message: with random 64-bit r_i, checks
@@ -317,14 +365,11 @@ pub fn batch_verify_same_message(sigs: &[Sig], pks: &[PublicKey], h: &MsgPoint, 
     if sigs.is_empty() {
         return true;
     }
-    if sigs
-        .iter()
-        .any(|s| unsafe { !blst_p1_affine_in_g1(s) || blst_p1_affine_is_inf(s) })
-    {
+    if !all_in_group(sigs) {
         return false;
     }
     let r = batch_scalars(sigs.len(), rng);
-    let (s, p) = rayon::join(|| msm_g1(sigs, &r), || msm_g2(pks, &r));
+    let (s, p) = rayon::join(|| p1_affine(&msm_g1(sigs, &r, 64)), || p2_affine(&msm_g2(pks, &r, 64)));
     verify(&s, &p, h)
 }
 
@@ -458,27 +503,73 @@ pub fn lagrange_at_zero(indices: &[usize]) -> Vec<blst_fr> {
 /// threshold many, all valid) by Lagrange interpolation in G1: sum lambda_i s_i.
 pub fn combine_threshold(shares: &[(usize, Sig)]) -> Sig {
     let idx: Vec<usize> = shares.iter().map(|s| s.0).collect();
-    let lambdas = lagrange_at_zero(&idx);
-    let mut acc = blst_p1::default();
-    let mut t = blst_p1::default();
-    let mut p = blst_p1::default();
-    let mut sc = blst_scalar::default();
-    for ((_, s), l) in shares.iter().zip(&lambdas) {
-        unsafe {
-            blst_scalar_from_fr(&mut sc, l);
-            blst_p1_from_affine(&mut p, s);
-            blst_p1_mult(&mut t, &p, sc.b.as_ptr(), 255);
-            blst_p1_add_or_double(&mut acc, &acc, &t);
-        }
+    let mut scalars = Vec::with_capacity(32 * shares.len());
+    for l in lagrange_at_zero(&idx) {
+        let mut sc = blst_scalar::default();
+        unsafe { blst_scalar_from_fr(&mut sc, &l) };
+        scalars.extend_from_slice(&sc.b);
     }
-    let mut a = blst_p1_affine::default();
-    unsafe { blst_p1_to_affine(&mut a, &acc) };
-    a
+    let points: Vec<Sig> = shares.iter().map(|s| s.1).collect();
+    p1_affine(&msm_g1(&points, &scalars, 255))
 }
 
 /// Equality of signatures.
 pub fn sig_eq(a: &Sig, b: &Sig) -> bool {
     unsafe { blst_p1_affine_is_equal(a, b) }
+}
+
+/// A message point prepared for many signers (every share of one message is a multiple of the
+/// same point H): a fixed-base comb with 6 teeth 43 bits apart. Entry j - 1 (j = 1..=63) holds
+/// the sum of 2^(43 k) H over the set bits k of j, so sk H costs 42 doublings and at most 43
+/// additions instead of blst's ~255 doublings (about 3x faster, after a table that costs about
+/// one signature). The result is the same point as [`SecretKey::sign`]; unlike blst, the comb
+/// is not constant-time (the simulator has no side channels to protect).
+pub struct SignBase(Vec<blst_p1_affine>);
+
+impl SignBase {
+    const TEETH: usize = 6;
+    const SPACING: usize = 43;
+
+    pub fn new(h: &MsgPoint) -> Self {
+        let mut teeth = [blst_p1::default(); Self::TEETH];
+        unsafe { blst_p1_from_affine(&mut teeth[0], h) };
+        for k in 1..Self::TEETH {
+            teeth[k] = teeth[k - 1];
+            for _ in 0..Self::SPACING {
+                unsafe { blst_p1_double(&mut teeth[k], &teeth[k]) };
+            }
+        }
+        let size = (1 << Self::TEETH) - 1;
+        let mut proj: Vec<blst_p1> = Vec::with_capacity(size);
+        for j in 1..=size {
+            let top = (usize::BITS - 1 - j.leading_zeros()) as usize;
+            let rest = j - (1 << top);
+            let mut e = teeth[top];
+            if rest != 0 {
+                unsafe { blst_p1_add_or_double(&mut e, &proj[rest - 1], &teeth[top]) };
+            }
+            proj.push(e);
+        }
+        let mut table = vec![blst_p1_affine::default(); size];
+        let ptrs = [proj.as_ptr(), std::ptr::null()];
+        unsafe { blst_p1s_to_affine(table.as_mut_ptr(), ptrs.as_ptr(), size) };
+        SignBase(table)
+    }
+
+    /// The signature sk H (scalars are below 2^255, within the comb's 6 * 43 = 258 bits).
+    pub fn sign(&self, sk: &SecretKey) -> Sig {
+        let b = &sk.0.b;
+        let bit = |i: usize| b.get(i / 8).map_or(0, |byte| usize::from(byte >> (i % 8) & 1));
+        let mut acc = blst_p1::default();
+        for i in (0..Self::SPACING).rev() {
+            unsafe { blst_p1_double(&mut acc, &acc) };
+            let idx = (0..Self::TEETH).fold(0, |idx, k| idx | bit(Self::SPACING * k + i) << k);
+            if idx != 0 {
+                unsafe { blst_p1_add_or_double_affine(&mut acc, &acc, &self.0[idx - 1]) };
+            }
+        }
+        p1_affine(&acc)
+    }
 }
 
 /// An invalid share as a Byzantine node makes it: a real signature over the right message
@@ -518,6 +609,29 @@ mod tests {
             hex(&sha256(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn comb_signature_equals_blst_signature() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let h = hash_to_g1(b"comb", DST_MULTI);
+        let base = SignBase::new(&h);
+        let mut keys: Vec<SecretKey> = (0..20).map(|_| SecretKey::random(&mut rng)).collect();
+        // Edge scalars: 1, and r - 1 (all teeth of the top window in use).
+        let mut one = blst_scalar::default();
+        one.b[0] = 1;
+        keys.push(SecretKey(one));
+        let r_minus_1 = "73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000000";
+        let mut be = [0u8; 32];
+        for (i, byte) in be.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&r_minus_1[2 * i..2 * i + 2], 16).unwrap();
+        }
+        let mut top = blst_scalar::default();
+        unsafe { blst_scalar_from_bendian(&mut top, be.as_ptr()) };
+        keys.push(SecretKey(top));
+        for sk in &keys {
+            assert_eq!(sig_bytes(&base.sign(sk)), sig_bytes(&sk.sign(&h)));
+        }
     }
 
     #[test]

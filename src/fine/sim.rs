@@ -1064,12 +1064,7 @@ impl Sim {
                 {
                     return;
                 }
-                let digest = self.blocks[b as usize].digest;
-                if set.len() < q
-                    || !self
-                        .art
-                        .verify_aggregate(ShareKind::Notarization, b as u64, &digest, &set)
-                {
+                if set.len() < q || !self.art.verify_aggregate(ShareKind::Notarization, b as u64, &set) {
                     return;
                 }
                 self.on_notarized(i, b, set, t);
@@ -1095,12 +1090,7 @@ impl Sim {
                 {
                     return;
                 }
-                let digest = self.blocks[b as usize].digest;
-                if set.len() < q
-                    || !self
-                        .art
-                        .verify_aggregate(ShareKind::Finalization, b as u64, &digest, &set)
-                {
+                if set.len() < q || !self.art.verify_aggregate(ShareKind::Finalization, b as u64, &set) {
                     return;
                 }
                 self.on_finalized(i, b, set, t);
