@@ -207,7 +207,7 @@ pub fn render_bench(rows: &[BenchRow]) -> String {
             cp,
             100.0 - cp,
             r.events as f64 / r.rounds as f64,
-            // Three significant digits for slow (large) subnets.
+            // Two decimals for slow (large) subnets.
             prec = if r.rounds_per_s >= 10.0 { 1 } else { 2 }
         ));
     }
