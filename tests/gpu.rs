@@ -111,6 +111,27 @@ fn philox_known_answers_on_the_device() {
 }
 
 #[test]
+fn readbacks_from_many_threads_on_one_device_all_complete() {
+    // Threads sharing one device: a mapping callback may fire inside another thread's poll, after
+    // the reading thread's own poll has returned. Every readback must still complete, with its
+    // own data (this once failed in CI as "GPU readback did not complete").
+    let Some(gpu) = gpu() else { return };
+    std::thread::scope(|scope| {
+        for t in 0..8u32 {
+            scope.spawn(move || {
+                for i in 0..400u32 {
+                    let case = ([t, i, 7, 9], [i, t]);
+                    let got = gpu
+                        .philox(&[case])
+                        .unwrap_or_else(|e| panic!("thread {t}, call {i}: {e:#}"));
+                    assert_eq!(got, vec![philox4x32_10(case.0, case.1)], "thread {t}, call {i}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn table_samples_equal_the_cpu_on_many_words() {
     let Some(gpu) = gpu() else { return };
     let text = "name = \"t\"\n[subnet]\nnodes = 13\n[network]\ndelay = { dist = \"lognormal\", median_ms = 70.0, sigma = 1.5 }\n";

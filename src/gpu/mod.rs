@@ -194,6 +194,9 @@ pub struct Gpu {
 
 /// Seconds a chunk should take (progress and Ctrl-C granularity).
 const CHUNK_TARGET_S: f64 = 0.5;
+/// How long a readback may take after its copy was submitted and waited for: only a mapping
+/// callback still running on another thread can be late, so this bound is generous.
+const READBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Chunk duration on software adapters (lavapipe), s.
 const SOFTWARE_CHUNK_TARGET_S: f64 = 5.0;
 
@@ -348,15 +351,28 @@ impl Gpu {
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
         self.queue.submit([enc.finish()]);
-        let done: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>> = Arc::new(Mutex::new(None));
-        let d = done.clone();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| *d.lock().unwrap() = Some(r));
-        self.wait("readback")?;
-        match done.lock().unwrap().take() {
-            Some(Ok(())) => {}
-            Some(Err(e)) => bail!("GPU readback failed: {e}"),
-            None => bail!("GPU readback did not complete"),
-        }
+        // The callback fires inside whichever thread's `poll` collects the finished mapping:
+        // when threads share the device (the tests do), that may be another thread, and it may
+        // still be running the callback after our own `poll` has returned. So wait on the
+        // channel, polling again meanwhile, instead of expecting the result right after `poll`.
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        let deadline = std::time::Instant::now() + READBACK_TIMEOUT;
+        let mapped = loop {
+            self.wait("readback")?;
+            match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {}
+                Err(_) => bail!(
+                    "GPU readback did not complete within {} s; {}",
+                    READBACK_TIMEOUT.as_secs(),
+                    self.describe()
+                ),
+            }
+        };
+        mapped.map_err(|e| anyhow!("GPU readback failed: {e}"))?;
         let out = {
             let view = staging
                 .get_mapped_range(..)
