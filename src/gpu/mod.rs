@@ -196,7 +196,7 @@ pub struct Gpu {
 const CHUNK_TARGET_S: f64 = 0.5;
 /// How long a readback may take after its copy was submitted and waited for: only a mapping
 /// callback still running on another thread can be late, so this bound is generous.
-const READBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const READBACK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Chunk duration on software adapters (lavapipe), s.
 const SOFTWARE_CHUNK_TARGET_S: f64 = 5.0;
 
@@ -359,12 +359,12 @@ impl Gpu {
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        let deadline = std::time::Instant::now() + READBACK_TIMEOUT;
+        let deadline = Instant::now() + READBACK_TIMEOUT;
         let mapped = loop {
             self.wait("readback")?;
-            match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(r) => break r,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
                 Err(_) => bail!(
                     "GPU readback did not complete within {} s; {}",
                     READBACK_TIMEOUT.as_secs(),
