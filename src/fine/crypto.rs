@@ -207,54 +207,44 @@ fn batch_scalars(n: usize, rng: &mut impl RngCore) -> Vec<u8> {
     out
 }
 
-/// Sum of r_i P_i for affine G1 points and little-endian scalars of `nbits` bits, laid out
-/// back to back (`scalars.len() == points.len() * nbits.div_ceil(8)`): blst's multi-scalar
-/// multiplication (for fewer than 32 points, Straus with 4-bit Booth windows and shared
-/// doublings).
-fn msm_g1(points: &[Sig], scalars: &[u8], nbits: usize) -> blst_p1 {
-    debug_assert_eq!(scalars.len(), points.len() * nbits.div_ceil(8));
-    let mut acc = blst_p1::default();
-    if points.is_empty() {
-        return acc;
-    }
-    let pts = [points.as_ptr(), std::ptr::null()];
-    let scs = [scalars.as_ptr(), std::ptr::null()];
-    let mut scratch = vec![0 as limb_t; unsafe { blst_p1s_mult_pippenger_scratch_sizeof(points.len()) } / 8];
-    unsafe {
-        blst_p1s_mult_pippenger(
-            &mut acc,
-            pts.as_ptr(),
-            points.len(),
-            scs.as_ptr(),
-            nbits,
-            scratch.as_mut_ptr(),
-        )
+/// Defines a multi-scalar multiplication over one group with blst's Pippenger entry points.
+macro_rules! msm {
+    ($(#[$doc:meta])* $name:ident, $affine:ty, $proj:ty, $scratch:ident, $mult:ident) => {
+        $(#[$doc])*
+        fn $name(points: &[$affine], scalars: &[u8], nbits: usize) -> $proj {
+            debug_assert_eq!(scalars.len(), points.len() * nbits.div_ceil(8));
+            let mut acc = <$proj>::default();
+            if points.is_empty() {
+                return acc;
+            }
+            let pts = [points.as_ptr(), std::ptr::null()];
+            let scs = [scalars.as_ptr(), std::ptr::null()];
+            let mut scratch = vec![0 as limb_t; unsafe { $scratch(points.len()) } / 8];
+            unsafe { $mult(&mut acc, pts.as_ptr(), points.len(), scs.as_ptr(), nbits, scratch.as_mut_ptr()) };
+            acc
+        }
     };
-    acc
 }
 
-/// Sum of r_i Q_i for affine G2 points (as [`msm_g1`]).
-fn msm_g2(points: &[PublicKey], scalars: &[u8], nbits: usize) -> blst_p2 {
-    debug_assert_eq!(scalars.len(), points.len() * nbits.div_ceil(8));
-    let mut acc = blst_p2::default();
-    if points.is_empty() {
-        return acc;
-    }
-    let pts = [points.as_ptr(), std::ptr::null()];
-    let scs = [scalars.as_ptr(), std::ptr::null()];
-    let mut scratch = vec![0 as limb_t; unsafe { blst_p2s_mult_pippenger_scratch_sizeof(points.len()) } / 8];
-    unsafe {
-        blst_p2s_mult_pippenger(
-            &mut acc,
-            pts.as_ptr(),
-            points.len(),
-            scs.as_ptr(),
-            nbits,
-            scratch.as_mut_ptr(),
-        )
-    };
-    acc
-}
+msm!(
+    /// Sum of r_i P_i for affine G1 points and little-endian scalars of `nbits` bits, laid out
+    /// back to back (`scalars.len() == points.len() * nbits.div_ceil(8)`): blst's multi-scalar
+    /// multiplication (for fewer than 32 points, Straus with 4-bit Booth windows and shared
+    /// doublings).
+    msm_g1,
+    Sig,
+    blst_p1,
+    blst_p1s_mult_pippenger_scratch_sizeof,
+    blst_p1s_mult_pippenger
+);
+msm!(
+    /// Sum of r_i Q_i for affine G2 points (as [`msm_g1`]).
+    msm_g2,
+    PublicKey,
+    blst_p2,
+    blst_p2s_mult_pippenger_scratch_sizeof,
+    blst_p2s_mult_pippenger
+);
 
 fn p1_affine(p: &blst_p1) -> Sig {
     let mut a = blst_p1_affine::default();
