@@ -99,8 +99,8 @@ fn default_scenario_writes_all_files() {
 #[test]
 fn same_seed_same_bytes_and_threads_do_not_matter() {
     let dirs: Vec<PathBuf> = (0..3).map(|i| tmp(&format!("det{i}"))).collect();
-    for (d, threads) in dirs.iter().zip(["1", "2", "2"]) {
-        let o = ictwin(&[
+    let run = |seed: &str, threads: &str, out: &Path| {
+        ictwin(&[
             "run",
             "experiments/ic-app-13-crashed-4.toml",
             "--engine",
@@ -110,12 +110,15 @@ fn same_seed_same_bytes_and_threads_do_not_matter() {
             "--rounds",
             "30",
             "--seed",
-            "42",
+            seed,
             "--threads",
             threads,
             "--out",
-            d.to_str().unwrap(),
-        ]);
+            out.to_str().unwrap(),
+        ])
+    };
+    for (d, threads) in dirs.iter().zip(["1", "2", "2"]) {
+        let o = run("42", threads, d);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let a = summary_without_timing(&dirs[0]);
@@ -126,20 +129,7 @@ fn same_seed_same_bytes_and_threads_do_not_matter() {
     assert_eq!(h(&dirs[0]), h(&dirs[2]));
     // A different seed gives different numbers.
     let other = tmp("det-other");
-    let o = ictwin(&[
-        "run",
-        "experiments/ic-app-13-crashed-4.toml",
-        "--engine",
-        "cpu",
-        "--replicas",
-        "500",
-        "--rounds",
-        "30",
-        "--seed",
-        "43",
-        "--out",
-        other.to_str().unwrap(),
-    ]);
+    let o = run("43", "2", &other);
     assert!(o.status.success());
     assert_ne!(h(&dirs[0]), h(&other));
     for d in dirs.iter().chain([&other]) {
