@@ -18,25 +18,14 @@
 //!    aggregates and the two-sample tests), [`progress`] (progress bar, Ctrl-C flag), and the
 //!    `ictwin-kernels` crate (the round model shared with the shaders).
 
-/// Fitting the coarse model to the fine engine.
 pub mod calibrate;
-/// The coarse Monte Carlo engine on the CPU.
 pub mod coarse;
-/// Delay distributions and quantile tables.
 pub mod dist;
-/// Where the coarse model runs.
 pub mod engine;
-/// The agent-based fine engine.
 pub mod fine;
-/// The WGSL coarse engine.
 pub mod gpu;
-/// Every file and table written.
 pub mod output;
-/// Progress bar and Ctrl-C flag.
 pub mod progress;
-/// Scenario files.
 pub mod scenario;
-/// Statistics of aggregates.
 pub mod stats;
-/// Coarse vs fine validation.
 pub mod validate;

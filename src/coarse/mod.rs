@@ -1,7 +1,6 @@
 //! The coarse Monte Carlo engine: scenario -> kernel parameters and tables, and the CPU run;
 //! [`bench`] measures its throughput.
 
-/// Throughput measurement (`ictwin bench`).
 pub mod bench;
 
 use crate::dist::{exp1_table_q16, fin_share_table_us};

@@ -13,24 +13,16 @@
 //! plus `fine.csv` (requests, throughput, crypto work; written by [`crate::output`]). What is
 //! measured per height is documented in [`monitor`].
 
-/// Agents of the simulation.
 pub mod agents;
-/// Consensus artifacts with real signatures.
 pub mod artifacts;
-/// Crypto and engine benchmarks.
 pub mod bench;
-/// BLS12-381 signatures.
 pub mod crypto;
-/// The event queue.
 pub mod events;
-/// Measurements.
 pub mod monitor;
-/// Message delays and topology.
 pub mod network;
-/// The protocol on each node.
 pub mod sim;
 
-/// The `[fine]` table's module under the path `sim` imports it by (`super::config`).
+// `sim` imports the `[fine]` table by its former path `super::config`.
 use crate::scenario::fine as config;
 pub use crate::scenario::{CryptoCosts, FineConfig};
 

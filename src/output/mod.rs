@@ -8,17 +8,11 @@
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
 //! - this module: number formatting and descriptions of the host and build.
 
-/// Benchmark CSVs.
 pub mod bench;
-/// Calibration file and fit report.
 pub mod calibration;
-/// `fine.csv`.
 pub mod fine;
-/// The atomic run-directory writer and manifest.
 pub mod run_dir;
-/// `summary.csv`, `histograms.csv`, the run table.
 pub mod summary;
-/// Validation report and plots.
 pub mod validation;
 
 pub use run_dir::{write_run_dir, Manifest};

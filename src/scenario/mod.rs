@@ -5,10 +5,9 @@
 //! is what users study.
 //!
 //! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[run]`, `[calibration]`);
-//! - [`fine`](FineConfig): the `[fine]` table, read only by the fine engine;
+//! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files.
 
-/// The `[fine]` table.
 pub mod fine;
 mod load;
 

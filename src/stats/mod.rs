@@ -7,9 +7,7 @@
 //! - [`homogeneity`]: chi-square homogeneity, binned Kolmogorov-Smirnov, normal p-values;
 //! - this module: [`RunStats`], the statistics of one run.
 
-/// Batch-means estimators.
 pub mod batch;
-/// Two-sample tests.
 pub mod homogeneity;
 
 pub use batch::{batch_field, hist_quantile, ratio_ci95, ratio_se, t975};
