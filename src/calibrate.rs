@@ -1,4 +1,4 @@
-//! `ictwin calibrate`: fits the coarse model's calibration parameters to the fine engine.
+//! Calibration (`ictwin calibrate`): fits the coarse model's calibration parameters to the fine engine.
 //!
 //! The coarse model abstracts away what the fine engine simulates: crypto CPU time on every
 //! node's timeline, unsynchronized round starts, relaying. Its calibration parameters
@@ -15,51 +15,29 @@
 //! fit generalizes.
 
 use crate::coarse::{prepare, run_cpu};
-use crate::output::fmt_f;
-use crate::progress::stop_flag;
-use crate::scenario::{Calibration, Scenario};
-use crate::stats;
-use crate::validate::{ks_binned, load_for_levels};
+use crate::fine;
+use crate::progress::{stop_flag, Progress};
+use crate::scenario::{load_for_levels, Calibration, Scenario};
+use crate::stats::{self, ks_binned};
 use anyhow::{bail, Result};
 use ictwin_kernels::agg::{self, TIME_BINS};
-use std::path::PathBuf;
-
-#[derive(Clone, Debug, clap::Args)]
-pub struct CalibrateArgs {
-    /// Scenarios to fit on; `[run]` sizes the fine engine.
-    #[arg(required = true)]
-    pub scenarios: Vec<PathBuf>,
-    /// Scenarios held out of the fit, evaluated before and after.
-    #[arg(long, num_args = 1..)]
-    pub holdout: Vec<PathBuf>,
-    /// The calibration file to write (a `[calibration]` table); the fit report goes beside it
-    /// as `<stem>-fit.csv`.
-    #[arg(long, default_value = "results/validation/calibration.toml")]
-    pub out: PathBuf,
-    /// Coarse replicas per loss evaluation.
-    #[arg(long, default_value_t = 2000)]
-    pub coarse_replicas: u64,
-    /// Divide the fine engine's replicas and rounds by this (CI runs).
-    #[arg(long, default_value_t = 1)]
-    pub shrink: u64,
-    /// Nelder-Mead iterations.
-    #[arg(long, default_value_t = 60)]
-    pub iterations: u32,
-    #[arg(long, short)]
-    pub quiet: bool,
-}
+use std::path::Path;
 
 /// Goodness of fit of the coarse model on one scenario.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Fit {
+    /// Kolmogorov-Smirnov distance between the round-time distributions.
     pub ks_round: f64,
+    /// Kolmogorov-Smirnov distance between the finalization-time distributions.
     pub ks_fin: f64,
     /// (coarse - fine) / fine of the mean round time.
     pub err_round: f64,
+    /// (coarse - fine) / fine of the mean finalization time.
     pub err_fin: f64,
 }
 
 impl Fit {
+    /// Sum of the squared finite errors and distances (what the fit minimizes).
     pub fn loss(&self) -> f64 {
         [self.err_round, self.err_fin, self.ks_round, self.ks_fin]
             .iter()
@@ -71,7 +49,9 @@ impl Fit {
 
 /// A fine-engine reference: the scenario and its aggregates.
 pub struct Reference {
+    /// The scenario, uncalibrated, sized for the fine run.
     pub scenario: Scenario,
+    /// The fine engine's aggregate array (layout of `ictwin_kernels::agg`).
     pub fine: Vec<u64>,
 }
 
@@ -156,37 +136,34 @@ pub fn nelder_mead<const D: usize>(
     simplex[0]
 }
 
-/// `ictwin calibrate`.
-pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
-    let load = |paths: &[PathBuf]| -> Result<Vec<Reference>> {
-        paths
-            .iter()
-            .map(|p| {
-                let mut s = load_for_levels(p, a.shrink)?;
-                s.calibration = None;
-                eprintln!(
-                    "calibrate: fine engine on {} ({} x {})",
-                    s.name, s.run.replicas, s.run.rounds
-                );
-                let progress = crate::progress::Progress::new(s.run.replicas, "fine replicas", a.quiet);
-                let fo = crate::fine::run(&s, None, stop_flag(), &|k| progress.set(k))?;
-                progress.finish();
-                Ok(Reference {
-                    scenario: s,
-                    fine: fo.agg,
-                })
-            })
-            .collect()
-    };
-    let fit_set = load(&a.scenarios)?;
-    let holdout = load(&a.holdout)?;
-    let none = Calibration::default();
+/// Runs the fine engine on a scenario file (uncalibrated, its fine run divided by `shrink`):
+/// the reference the coarse model is fitted to. Reports progress on stderr.
+pub fn reference(path: &Path, shrink: u64, quiet: bool) -> Result<Reference> {
+    let mut s = load_for_levels(path, shrink)?;
+    s.calibration = None;
+    eprintln!(
+        "calibrate: fine engine on {} ({} x {})",
+        s.name, s.run.replicas, s.run.rounds
+    );
+    let progress = Progress::new(s.run.replicas, "fine replicas", quiet);
+    let fo = fine::run(&s, None, stop_flag(), &|k| progress.set(k))?;
+    progress.finish();
+    Ok(Reference {
+        scenario: s,
+        fine: fo.agg,
+    })
+}
+
+/// Fits the calibration to `fit_set` by Nelder-Mead (`iterations` steps from the
+/// uncalibrated model), each loss evaluation running `coarse_replicas` coarse replicas per
+/// scenario. Returns the calibration and its loss (sum of [`Fit::loss`] over `fit_set`).
+pub fn fit(fit_set: &[Reference], coarse_replicas: u64, iterations: u32) -> Result<(Calibration, f64)> {
     let mut failure = None;
     let mut loss = |x: &[f64; DIM]| -> f64 {
         let c = calibration_of(x);
         let mut total = 0.0;
-        for r in &fit_set {
-            match coarse_fit(r, &c, a.coarse_replicas) {
+        for r in fit_set {
+            match coarse_fit(r, &c, coarse_replicas) {
                 Ok(fit) => total += fit.loss(),
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -196,103 +173,11 @@ pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
         }
         total
     };
-    let (best, best_loss) = nelder_mead(&mut loss, [1.0, 0.0, 0.0, 0.0], [0.2, 20.0, 20.0, 0.3], a.iterations);
+    let (best, best_loss) = nelder_mead(&mut loss, [1.0, 0.0, 0.0, 0.0], [0.2, 20.0, 20.0, 0.3], iterations);
     if let Some(e) = failure {
         bail!("calibration failed: {e:#}");
     }
-    let cal = calibration_of(&best);
-    let mut report = csv::Writer::from_writer(Vec::new());
-    report.write_record([
-        "scenario",
-        "set",
-        "ks_round_before",
-        "ks_round_after",
-        "ks_fin_before",
-        "ks_fin_after",
-        "mean_round_err_before",
-        "mean_round_err_after",
-        "mean_fin_err_before",
-        "mean_fin_err_after",
-    ])?;
-    println!(
-        "{:<24} {:<8} {:>17} {:>17} {:>21} {:>21}",
-        "scenario", "set", "KS round b/a", "KS fin b/a", "round mean err b/a", "fin mean err b/a"
-    );
-    for (set, refs) in [("fit", &fit_set), ("holdout", &holdout)] {
-        for r in refs.iter() {
-            let (b, f) = (
-                coarse_fit(r, &none, a.coarse_replicas)?,
-                coarse_fit(r, &cal, a.coarse_replicas)?,
-            );
-            report.write_record([
-                r.scenario.name.clone(),
-                set.into(),
-                fmt_f(b.ks_round),
-                fmt_f(f.ks_round),
-                fmt_f(b.ks_fin),
-                fmt_f(f.ks_fin),
-                fmt_f(b.err_round),
-                fmt_f(f.err_round),
-                fmt_f(b.err_fin),
-                fmt_f(f.err_fin),
-            ])?;
-            println!(
-                "{:<24} {:<8} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>+10.4} {:>+10.4} {:>+10.4} {:>+10.4}",
-                r.scenario.name,
-                set,
-                b.ks_round,
-                f.ks_round,
-                b.ks_fin,
-                f.ks_fin,
-                b.err_round,
-                f.err_round,
-                b.err_fin,
-                f.err_fin
-            );
-        }
-    }
-    let names = |v: &[Reference]| v.iter().map(|r| r.scenario.name.clone()).collect::<Vec<_>>().join(", ");
-    let text = format!(
-        "# Coarse-model calibration fitted by `ictwin calibrate` against the fine engine.\n\
-         # Fitted on: {}\n# Held out: {}\n# Loss (sum of squared relative mean errors and KS distances): {:.6}\n\
-         # Use: ictwin run SCENARIO --calibration THIS_FILE\n\
-         [calibration]\ndelay_scale = {}\nround_overhead_ms = {}\nfinalization_overhead_ms = {}\ngossip_hop_scale = {}\n",
-        names(&fit_set),
-        if holdout.is_empty() { "(none)".into() } else { names(&holdout) },
-        best_loss,
-        round6(cal.delay_scale),
-        round6(cal.round_overhead_ms),
-        round6(cal.finalization_overhead_ms),
-        round6(cal.gossip_hop_scale)
-    );
-    let dir = a
-        .out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let file = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "calibration.toml".into());
-    let stem = a
-        .out
-        .file_stem()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "calibration".into());
-    crate::output::write_atomically(
-        dir,
-        &[
-            (file.as_str(), text.clone()),
-            (&format!("{stem}-fit.csv"), String::from_utf8(report.into_inner()?)?),
-        ],
-    )?;
-    println!("\n{text}written to {}", a.out.display());
-    Ok(())
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+    Ok((calibration_of(&best), best_loss))
 }
 
 #[cfg(test)]

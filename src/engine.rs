@@ -22,11 +22,13 @@ pub enum EngineChoice {
 
 /// The aggregates of a coarse run and where it ran.
 pub struct Outcome {
+    /// Aggregate array in the layout of `ictwin_kernels::agg`.
     pub agg: Vec<u64>,
     /// `cpu` or `gpu`.
     pub engine: &'static str,
     /// The device (adapter name or CPU threads).
     pub device: String,
+    /// Wall-clock time of the run, s.
     pub wall_s: f64,
 }
 

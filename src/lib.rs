@@ -1,14 +1,23 @@
 //! ictwin: a digital twin of the Internet Computer consensus protocol (ICC).
 //!
-//! - [`scenario`]: scenario files; [`dist`]: delay distributions and quantile tables.
-//! - [`coarse`] + the `ictwin-kernels` crate: the coarse Monte Carlo round model (CPU twin of
-//!   `shaders/`); [`engine`] picks where it runs; [`gpu`] is the WGSL engine.
-//! - [`stats`]: statistics from the aggregates; [`output`]: CSV and manifest files.
-//! - [`fine`]: the agent-based fine engine with real BLS signatures.
-//! - [`app`]: the command-line commands.
+//! Layers, imports flowing one way from top to bottom (a module imports only from its own
+//! layer's lower entries and from the layers below):
+//!
+//! 1. Commands: `src/cli/`, one module per `ictwin` command, in the binary crate (so no
+//!    library module can import a command); `main.rs` dispatches.
+//! 2. Outputs: [`output`] writes every file and printed table (summary, histograms, `fine.csv`,
+//!    validation report and plots, calibration file, benchmark CSVs) and owns the one atomic
+//!    run-directory writer with its manifest; it knows the result types of the layers below.
+//! 3. Analysis: [`validate`] (coarse vs fine, metric by metric) and [`calibrate`] (fitting the
+//!    coarse model to the fine engine).
+//! 4. Engines, each taking a resolved scenario and returning aggregates: [`engine`] picks
+//!    where the coarse model runs, [`gpu`] (WGSL) or [`coarse`] (CPU twin of the shaders, with
+//!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures.
+//! 5. Inputs and foundations: [`scenario`] (every scenario table, `[fine]` included, loading and
+//!    overrides), [`dist`] (delay distributions and quantile tables), [`stats`] (statistics of
+//!    aggregates and the two-sample tests), [`progress`] (progress bar, Ctrl-C flag), and the
+//!    `ictwin-kernels` crate (the round model shared with the shaders).
 
-pub mod app;
-pub mod bench;
 pub mod calibrate;
 pub mod coarse;
 pub mod dist;

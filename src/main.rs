@@ -1,7 +1,12 @@
-//! The `ictwin` command line.
+//! The `ictwin` command line: parses the arguments and dispatches to the commands in [`cli`].
+//! Exit status: 0 on success, 1 on error, 130 when interrupted by Ctrl-C, 2 when `validate`
+//! finds a disagreement.
+
+mod cli;
 
 use clap::{Parser, Subcommand};
-use ictwin::app;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 
 #[derive(Parser)]
 #[command(
@@ -17,46 +22,53 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Monte Carlo run of the coarse round model: table on stdout, CSV + manifest in --out.
-    Run(app::RunArgs),
+    Run(cli::run::RunArgs),
     /// Throughput of the coarse CPU engine vs a Philox-only loop (results/bench/cpu.csv).
-    Bench(ictwin::bench::BenchArgs),
+    Bench(cli::bench::BenchArgs),
     /// Throughput of the coarse GPU engine vs a Philox-only shader (results/bench/gpu.csv).
-    BenchGpu(ictwin::gpu::bench::BenchArgs),
+    BenchGpu(cli::bench_gpu::BenchArgs),
     /// GPU adapters wgpu sees (name, backend, type, limits) and which one the engine uses.
-    Devices(ictwin::gpu::bench::DevicesArgs),
+    Devices(cli::devices::DevicesArgs),
     /// Fine engine: agent-based simulation with real BLS signatures (CSV in --out).
-    Fine(ictwin::fine::cli::FineArgs),
+    Fine(cli::fine::FineArgs),
     /// Per-operation BLS costs on this host, printed as a `[fine.costs]` table.
-    CryptoBench(ictwin::fine::cli::CryptoBenchArgs),
+    CryptoBench(cli::crypto_bench::CryptoBenchArgs),
     /// Fine-engine speed: rounds/s for 13, 40, 200 nodes and the crypto/simulator split.
-    FineBench(ictwin::fine::cli::FineBenchArgs),
+    FineBench(cli::fine_bench::FineBenchArgs),
     /// Coarse vs fine on each scenario: tests, effect sizes, plots; non-zero exit on disagreement.
-    Validate(ictwin::validate::ValidateArgs),
+    Validate(cli::validate::ValidateArgs),
     /// Fit the coarse model's calibration (delay scale, overheads) to the fine engine.
-    Calibrate(ictwin::calibrate::CalibrateArgs),
+    Calibrate(cli::calibrate::CalibrateArgs),
 }
 
-fn main() {
+/// Exit status of `ictwin validate` when some metric disagrees.
+const DISAGREEMENT: u8 = 2;
+
+/// Runs the command; `Ok(false)` when it finished but its verdict is negative (`validate`).
+fn dispatch(command: &Command) -> anyhow::Result<bool> {
+    match command {
+        Command::Run(a) => cli::run::cmd_run(a).map(|()| true),
+        Command::Bench(a) => cli::bench::cmd_bench(a).map(|()| true),
+        Command::BenchGpu(a) => cli::bench_gpu::cmd_bench(a).map(|()| true),
+        Command::Devices(a) => cli::devices::cmd_devices(a).map(|()| true),
+        Command::Fine(a) => cli::fine::cmd_fine(a).map(|()| true),
+        Command::CryptoBench(a) => cli::crypto_bench::cmd_crypto_bench(a).map(|()| true),
+        Command::FineBench(a) => cli::fine_bench::cmd_fine_bench(a).map(|()| true),
+        Command::Calibrate(a) => cli::calibrate::cmd_calibrate(a).map(|()| true),
+        Command::Validate(a) => cli::validate::cmd_validate(a),
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     ictwin::progress::install_ctrlc();
-    let result = match &cli.command {
-        Command::Run(a) => app::cmd_run(a),
-        Command::Bench(a) => ictwin::bench::cmd_bench(a),
-        Command::BenchGpu(a) => ictwin::gpu::bench::cmd_bench(a),
-        Command::Devices(a) => ictwin::gpu::bench::cmd_devices(a),
-        Command::Fine(a) => ictwin::fine::cli::cmd_fine(a),
-        Command::CryptoBench(a) => ictwin::fine::cli::cmd_crypto_bench(a),
-        Command::FineBench(a) => ictwin::fine::cli::cmd_fine_bench(a),
-        Command::Calibrate(a) => ictwin::calibrate::cmd_calibrate(a),
-        Command::Validate(a) => match ictwin::validate::cmd_validate(a) {
-            Ok(true) => Ok(()),
-            Ok(false) => std::process::exit(2),
-            Err(e) => Err(e),
-        },
-    };
-    if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        let interrupted = ictwin::progress::stop_flag().load(std::sync::atomic::Ordering::SeqCst);
-        std::process::exit(if interrupted { 130 } else { 1 });
+    match dispatch(&cli.command) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(DISAGREEMENT),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let interrupted = ictwin::progress::stop_flag().load(Ordering::SeqCst);
+            ExitCode::from(if interrupted { 130 } else { 1 })
+        }
     }
 }

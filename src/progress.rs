@@ -30,6 +30,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A hidden bar over `total` units named `unit`; never shown when `quiet`.
     pub fn new(total: u64, unit: &str, quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         bar.set_style(
@@ -61,6 +62,7 @@ impl Progress {
         }
     }
 
+    /// Clears the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

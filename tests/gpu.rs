@@ -170,7 +170,7 @@ fn table_samples_equal_the_cpu_on_many_words() {
 /// Summary and histogram CSV of a run without the timing and engine columns.
 fn csv_pair(s: &Scenario, agg: &[u64]) -> (String, String) {
     let stats = ictwin::stats::from_aggregates(agg);
-    let row = ictwin::app::summary_row(s, "engine", stats, 1.0);
+    let row = ictwin::output::summary_row(s, "engine", stats, 1.0);
     let summary = output::summary_csv(std::slice::from_ref(&row)).unwrap();
     let mut lines = summary.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-/// What a node does. Roles are fixed node ids (see [`crate::fine::config`]).
+/// What a node does. Roles are fixed node ids (see [`crate::scenario::FineConfig`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Honest,

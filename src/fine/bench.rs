@@ -3,9 +3,8 @@
 //! engine and how its wall time splits between crypto and the simulator itself).
 
 use super::crypto::{self, MultiSigKey, ThresholdKeys};
-use super::{CryptoCosts, FineConfig};
 use crate::dist::Delay;
-use crate::scenario::{Faults, Network, Run, Scenario, Subnet};
+use crate::scenario::{CryptoCosts, Faults, FineConfig, Network, Run, Scenario, Subnet};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::sync::atomic::AtomicBool;
@@ -161,12 +160,19 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
 
 /// One fine-bench measurement.
 pub struct BenchRow {
+    /// Subnet size.
     pub nodes: u32,
+    /// Gossip fanout (0 = full mesh).
     pub fanout: u32,
+    /// Heights simulated.
     pub rounds: u64,
+    /// Wall-clock time, s.
     pub wall_s: f64,
+    /// Wall-clock time spent in crypto, s.
     pub crypto_s: f64,
+    /// Heights per wall-clock second.
     pub rounds_per_s: f64,
+    /// Simulation events processed.
     pub events: u64,
 }
 

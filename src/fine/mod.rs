@@ -6,25 +6,25 @@
 //! - [`crypto`]: BLS multi-signatures with PoP, batch verification, threshold BLS;
 //! - [`artifacts`]: the replica's keys, shares, aggregates, beacons and CUPs;
 //! - [`sim`]: the protocol on each node; [`monitor`]: measurements, safety, stalls;
-//! - [`config`]: the `[fine]` scenario table; [`cli`]: `ictwin fine`, `crypto-bench`,
-//!   `fine-bench`; [`bench`]: the benchmarks.
+//! - [`bench`]: the benchmarks (`ictwin crypto-bench`, `ictwin fine-bench`).
 //!
+//! Its settings are the scenario's `[fine]` table ([`FineConfig`], in [`crate::scenario`]).
 //! Outputs use the coarse engine's schema (`summary.csv`, `histograms.csv`, engine `fine`)
-//! plus `fine.csv` (requests, throughput, crypto work). What is measured per height is
-//! documented in [`monitor`].
+//! plus `fine.csv` (requests, throughput, crypto work; written by [`crate::output`]). What is
+//! measured per height is documented in [`monitor`].
 
 pub mod agents;
 pub mod artifacts;
 pub mod bench;
-pub mod cli;
-pub mod config;
 pub mod crypto;
 pub mod events;
 pub mod monitor;
 pub mod network;
 pub mod sim;
 
-pub use config::{CryptoCosts, FineConfig};
+// `sim` imports the `[fine]` table by its former path `super::config`.
+use crate::scenario::fine as config;
+pub use crate::scenario::{CryptoCosts, FineConfig};
 
 use crate::scenario::Scenario;
 use anyhow::{bail, Result};
@@ -45,13 +45,19 @@ pub struct FineOutcome {
     pub safety_violations: u64,
     /// Notarizations/finalizations that contained a share that failed verification.
     pub aggregates_with_invalid_shares: u64,
+    /// Received shares that failed verification and were dropped.
     pub shares_rejected: u64,
+    /// Client requests: submitted, finalized, latency.
     pub requests: RequestStats,
+    /// Crypto work done (counts and wall time).
     pub crypto: CryptoStats,
+    /// Simulation events processed.
     pub events: u64,
+    /// Messages sent between nodes.
     pub messages: u64,
     /// Simulated time, summed over replicas, µs.
     pub sim_time_us: u64,
+    /// Wall-clock time of the run, s.
     pub wall_s: f64,
 }
 
@@ -152,79 +158,4 @@ pub fn run(
     }
     out.wall_s = start.elapsed().as_secs_f64();
     Ok(out)
-}
-
-/// Columns of `fine.csv` that measure the host (excluded from determinism comparisons).
-pub const FINE_TIMING_COLUMNS: &[&str] = &["crypto_wall_s", "wall_s"];
-
-/// `fine.csv`: fine-only metrics (one row): requests, throughput, crypto work, events.
-pub fn fine_csv(s: &Scenario, o: &FineOutcome) -> Result<String> {
-    use crate::output::fmt_f;
-    let r = &o.requests;
-    let edge = |i: usize| agg::time_bin_edges_ms(i as u32).0;
-    let sim_s = o.sim_time_us as f64 / 1e6;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "scenario",
-        "engine",
-        "nodes",
-        "replicas",
-        "seed",
-        "requests_submitted",
-        "requests_finalized",
-        "mean_request_latency_ms",
-        "request_latency_ms_p50",
-        "request_latency_ms_p99",
-        "throughput_requests_per_s",
-        "safety_violations",
-        "aggregates_with_invalid_shares",
-        "shares_rejected",
-        "signatures",
-        "shares_verified",
-        "share_batches",
-        "batch_failures",
-        "aggregates_verified",
-        "threshold_combinations",
-        "events",
-        "messages",
-        "sim_time_s",
-        "crypto_wall_s",
-        "wall_s",
-    ])?;
-    w.write_record([
-        s.name.clone(),
-        "fine".into(),
-        s.subnet.nodes.to_string(),
-        s.run.replicas.to_string(),
-        s.run.seed.to_string(),
-        r.submitted.to_string(),
-        r.finalized.to_string(),
-        fmt_f(if r.finalized > 0 {
-            r.latency_sum_us as f64 / r.finalized as f64 / 1000.0
-        } else {
-            f64::NAN
-        }),
-        fmt_f(crate::stats::hist_quantile(&r.latency_hist, 0.5, edge)),
-        fmt_f(crate::stats::hist_quantile(&r.latency_hist, 0.99, edge)),
-        fmt_f(if sim_s > 0.0 {
-            r.finalized as f64 / sim_s
-        } else {
-            f64::NAN
-        }),
-        o.safety_violations.to_string(),
-        o.aggregates_with_invalid_shares.to_string(),
-        o.shares_rejected.to_string(),
-        o.crypto.signatures.to_string(),
-        o.crypto.shares_verified.to_string(),
-        o.crypto.batches.to_string(),
-        o.crypto.batch_failures.to_string(),
-        o.crypto.aggregates_verified.to_string(),
-        o.crypto.combinations.to_string(),
-        o.events.to_string(),
-        o.messages.to_string(),
-        format!("{sim_s:.6}"),
-        format!("{:.3}", o.crypto.wall.as_secs_f64()),
-        format!("{:.3}", o.wall_s),
-    ])?;
-    Ok(String::from_utf8(w.into_inner()?)?)
 }

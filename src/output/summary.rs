@@ -1,12 +1,12 @@
-//! Output files of a run: `summary.csv`, `histograms.csv`, `manifest.json`, written
-//! atomically (all files go to temporary names first, then are renamed into place), so an
-//! interrupted or failed run leaves no half-written files.
+//! `summary.csv` (one row per run), `histograms.csv` (non-empty bins of an aggregate array)
+//! and the table `ictwin run` and `ictwin fine` print.
 
+use super::fmt_f;
+use crate::scenario::Scenario;
 use crate::stats::RunStats;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ictwin_kernels::agg::{self, RANK_BINS, TIME_BINS};
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// Columns of `summary.csv`, in order.
 pub const SUMMARY_COLUMNS: &[&str] = &[
@@ -45,31 +45,28 @@ pub const TIMING_COLUMNS: &[&str] = &["replica_rounds_per_s", "wall_s"];
 /// One row of `summary.csv`.
 #[derive(Clone, Debug)]
 pub struct SummaryRow {
+    /// Scenario name.
     pub scenario: String,
     /// `cpu`, `gpu` or `fine`.
     pub engine: String,
+    /// Subnet size n.
     pub nodes: u32,
+    /// Independent replicas run.
     pub replicas: u64,
+    /// Round steps (heights, for the fine engine) per replica.
     pub rounds_per_replica: u64,
+    /// RNG seed of the run.
     pub seed: u64,
+    /// The statistics of the run's aggregates.
     pub stats: RunStats,
     /// Heights at which two honest nodes finalized different blocks (fine engine only).
     pub safety_violations: Option<u64>,
+    /// Wall-clock time of the run, s.
     pub wall_s: f64,
 }
 
-/// Formats a float for CSV: shortest round-trip representation, `nan` when undefined.
-pub fn fmt_f(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else {
-        format!("{x}")
-    }
-}
-
 impl SummaryRow {
+    /// The row's fields, formatted, in the order of [`SUMMARY_COLUMNS`].
     pub fn values(&self) -> Vec<String> {
         let s = &self.stats;
         let rr = if self.wall_s > 0.0 {
@@ -141,75 +138,88 @@ pub fn histograms_csv(a: &[u64]) -> String {
     out
 }
 
-/// Writes `files` (name, contents) into `dir` atomically: each goes to a temporary file in
-/// `dir` first, and all are renamed into place only once every one is written.
-pub fn write_atomically(dir: &Path, files: &[(&str, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    let pid = std::process::id();
-    let tmp: Vec<_> = files
-        .iter()
-        .map(|(name, _)| dir.join(format!(".{name}.tmp{pid}")))
-        .collect();
-    let result = (|| -> Result<()> {
-        for ((_, contents), t) in files.iter().zip(&tmp) {
-            std::fs::write(t, contents).with_context(|| format!("cannot write {}", t.display()))?;
-        }
-        for ((name, _), t) in files.iter().zip(&tmp) {
-            std::fs::rename(t, dir.join(name)).with_context(|| format!("cannot move {} into place", t.display()))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for t in &tmp {
-            let _ = std::fs::remove_file(t);
-        }
+/// The printed table of a run.
+pub fn render_table(row: &SummaryRow) -> String {
+    let s = &row.stats;
+    let pm = |m: f64, ci: f64| format!("{} ± {}", fmt3(m), fmt3(ci));
+    let lines = [
+        (
+            "scenario",
+            format!("{} ({} nodes, engine {})", row.scenario, row.nodes, row.engine),
+        ),
+        (
+            "replica-rounds",
+            format!(
+                "{} ({} replicas x {} rounds, seed {})",
+                s.rounds_total, row.replicas, row.rounds_per_replica, row.seed
+            ),
+        ),
+        ("stalled ratio", pm(s.stalled_ratio, s.stalled_ratio_ci95)),
+        (
+            "round time (ms)",
+            format!(
+                "mean {}  p50 {}  p99 {}",
+                pm(s.mean_round_ms, s.mean_round_ms_ci95),
+                fmt3(s.round_ms_p50),
+                fmt3(s.round_ms_p99)
+            ),
+        ),
+        ("block rate (1/s)", pm(s.block_rate_per_s, s.block_rate_per_s_ci95)),
+        ("finalized ratio", pm(s.finalized_ratio, s.finalized_ratio_ci95)),
+        (
+            "finalization (ms)",
+            format!(
+                "mean {}  p50 {}  p99 {}",
+                pm(s.mean_finalization_ms, s.mean_finalization_ms_ci95),
+                fmt3(s.finalization_ms_p50),
+                fmt3(s.finalization_ms_p99)
+            ),
+        ),
+        (
+            "notarized rank",
+            format!(
+                "mean {}  rank-0 ratio {}",
+                fmt3(s.mean_notarized_rank),
+                fmt3(s.rank0_ratio)
+            ),
+        ),
+        (
+            "speed",
+            format!(
+                "{:.3e} replica-rounds/s, {:.2} s",
+                s.rounds_total as f64 / row.wall_s.max(1e-9),
+                row.wall_s
+            ),
+        ),
+    ];
+    let mut out = String::new();
+    for (k, v) in lines {
+        out.push_str(&format!("  {k:<20} {v}\n"));
     }
-    result
+    out
 }
 
-/// A description of this host for manifests.
-pub fn host_info() -> serde_json::Value {
-    serde_json::json!({
-        "os": std::env::consts::OS,
-        "arch": std::env::consts::ARCH,
-        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        "hostname": std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default(),
-    })
+fn fmt3(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".into()
+    } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e7) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
 }
 
-/// Build information: crate version and git commit (when built from a git checkout).
-pub fn build_info() -> serde_json::Value {
-    serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "git_commit": option_env!("ICTWIN_GIT_COMMIT").unwrap_or("unknown"),
-    })
-}
-
-/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Howard Hinnant), for records.
-pub fn utc_datetime() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    let t = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        t / 3600,
-        (t / 60) % 60,
-        t % 60
-    )
-}
-
-/// Current UTC date as `YYYY-MM-DD`.
-pub fn utc_date() -> String {
-    utc_datetime()[..10].to_string()
+/// Builds the summary row of a coarse run.
+pub fn summary_row(s: &Scenario, engine: &str, stats: RunStats, wall_s: f64) -> SummaryRow {
+    SummaryRow {
+        scenario: s.name.clone(),
+        engine: engine.into(),
+        nodes: s.subnet.nodes,
+        replicas: s.run.replicas,
+        rounds_per_replica: s.run.rounds,
+        seed: s.run.seed,
+        stats,
+        safety_violations: None,
+        wall_s,
+    }
 }

@@ -1,201 +1,10 @@
-//! Scenario files (TOML): what subnet, network, faults and run size to simulate.
-//!
-//! Errors name the file, the line where the toml parser or the offending key sits, the key
-//! and the problem. Unusual but legal settings (more than f faulty nodes) are warnings: that
-//! is what users study.
+//! Reading scenario and calibration files: parsing, validation with located errors, and the
+//! command-line overrides of `[run]`.
 
-use crate::dist::Delay;
-use anyhow::{bail, Result};
+use super::{Calibration, Loaded, Scenario, DEFAULT_SCENARIO};
+use anyhow::{bail, Context, Result};
 use ictwin_kernels::params::{faults_tolerated, MAX_NODES};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// The embedded default scenario: a 13-node application subnet.
-pub const DEFAULT_SCENARIO: &str = include_str!("../experiments/ic-app-13.toml");
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scenario {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub subnet: Subnet,
-    #[serde(default)]
-    pub network: Network,
-    #[serde(default)]
-    pub faults: Faults,
-    #[serde(default)]
-    pub run: Run,
-    /// Coarse-model calibration (see `ictwin calibrate`); absent = uncalibrated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calibration: Option<Calibration>,
-    /// Fine-engine settings (`[fine]`); absent = defaults.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fine: Option<crate::fine::FineConfig>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Subnet {
-    /// Number of nodes n (1..=128 for the coarse engine).
-    pub nodes: u32,
-    /// Unit delay U, ms (1000 on application subnets, 3000 on the NNS).
-    #[serde(default = "default_unit_delay")]
-    pub unit_delay_ms: f64,
-    /// Initial notary delay N0, ms (300 today).
-    #[serde(default = "default_n0")]
-    pub initial_notary_delay_ms: f64,
-    /// Finality backoff: notary delay N0 + r U 1.5^g.
-    #[serde(default = "default_true")]
-    pub finality_backoff: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Network {
-    /// One-way message delay between two nodes.
-    pub delay: Delay,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network {
-            delay: Delay::Lognormal {
-                median_ms: 70.0,
-                sigma: 0.5,
-            },
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Faults {
-    /// Nodes permanently down.
-    #[serde(default)]
-    pub crashed: u32,
-    /// Byzantine nodes that never propose and never sign.
-    #[serde(default)]
-    pub silent: u32,
-    /// Byzantine nodes that, as block makers, propose two blocks.
-    #[serde(default)]
-    pub equivocating: u32,
-    /// Mean time between failures of an honest node, hours (0: no dynamic failures).
-    #[serde(default)]
-    pub mtbf_hours: f64,
-    /// Mean time to repair, hours.
-    #[serde(default)]
-    pub mttr_hours: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Run {
-    #[serde(default = "default_replicas")]
-    pub replicas: u64,
-    #[serde(default = "default_rounds")]
-    pub rounds: u64,
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-}
-
-impl Default for Run {
-    fn default() -> Self {
-        Run {
-            replicas: default_replicas(),
-            rounds: default_rounds(),
-            seed: default_seed(),
-        }
-    }
-}
-
-/// What the coarse model abstracts away, fitted against the fine engine.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Calibration {
-    /// Every network delay sample is multiplied by this.
-    #[serde(default = "default_one")]
-    pub delay_scale: f64,
-    /// Added to every round time, ms.
-    #[serde(default)]
-    pub round_overhead_ms: f64,
-    /// Added to every finalization time, ms.
-    #[serde(default)]
-    pub finalization_overhead_ms: f64,
-    /// On a gossip overlay (`[fine] gossip_fanout = k > 0`), a message crosses about
-    /// h = max(1, ln n / ln k) hops; every hop beyond the first adds this fraction of a
-    /// one-hop delay: effective scale = delay_scale (1 + gossip_hop_scale (h - 1)).
-    #[serde(default)]
-    pub gossip_hop_scale: f64,
-}
-
-impl Calibration {
-    /// The effective delay scale for a subnet of `nodes` on a gossip overlay of fan-out
-    /// `fanout` (0: full mesh).
-    pub fn effective_delay_scale(&self, nodes: u32, fanout: u32) -> f64 {
-        let hops = if fanout >= 2 && nodes > 1 {
-            ((nodes as f64).ln() / (fanout as f64).ln()).max(1.0)
-        } else {
-            1.0
-        };
-        self.delay_scale * (1.0 + self.gossip_hop_scale * (hops - 1.0))
-    }
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Calibration {
-            delay_scale: 1.0,
-            round_overhead_ms: 0.0,
-            finalization_overhead_ms: 0.0,
-            gossip_hop_scale: 0.0,
-        }
-    }
-}
-
-fn default_unit_delay() -> f64 {
-    1000.0
-}
-fn default_n0() -> f64 {
-    300.0
-}
-fn default_true() -> bool {
-    true
-}
-fn default_one() -> f64 {
-    1.0
-}
-fn default_replicas() -> u64 {
-    100_000
-}
-fn default_rounds() -> u64 {
-    100
-}
-fn default_seed() -> u64 {
-    1
-}
-
-/// A parsed, validated scenario with where it came from.
-#[derive(Clone, Debug)]
-pub struct Loaded {
-    pub scenario: Scenario,
-    /// The file, or `<embedded default>`.
-    pub origin: String,
-    pub warnings: Vec<String>,
-}
-
-impl Scenario {
-    /// f = (n - 1) / 3.
-    pub fn f(&self) -> u32 {
-        faults_tolerated(self.subnet.nodes)
-    }
-    pub fn byzantine(&self) -> u32 {
-        self.faults.silent + self.faults.equivocating
-    }
-    pub fn dynamic_failures(&self) -> bool {
-        self.faults.mtbf_hours > 0.0
-    }
-}
 
 /// Loads a scenario file (or the embedded default when `path` is `None`).
 pub fn load(path: Option<&Path>) -> Result<Loaded> {
@@ -361,6 +170,61 @@ pub fn check_coarse_limits(s: &Scenario, origin: &str) -> Result<()> {
         bail!("{origin}: key `subnet.nodes`: the coarse engine supports at most {MAX_NODES} nodes, got {} (the fine engine has no such limit)", s.subnet.nodes);
     }
     Ok(())
+}
+
+/// Reads the `[calibration]` table of a calibration file (`ictwin calibrate` writes them).
+pub fn load_calibration(path: &Path) -> Result<Calibration> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        calibration: Calibration,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{}: cannot read calibration file", path.display()))?;
+    let f: File = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}{}: {}",
+            path.display(),
+            toml_error_location(&text, &e),
+            e.message().trim()
+        )
+    })?;
+    Ok(f.calibration)
+}
+
+/// Loads a scenario (the embedded default when `path` is `None`), prints its warnings on
+/// stderr and applies the command-line overrides of `[run]`; replicas and rounds must lie in
+/// 1..=u32::MAX. Returns the scenario and its origin.
+pub fn load_with_overrides(
+    path: Option<&Path>,
+    replicas: Option<u64>,
+    rounds: Option<u64>,
+    seed: Option<u64>,
+) -> Result<(Scenario, String)> {
+    let loaded = load(path)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut s = loaded.scenario;
+    s.run.replicas = replicas.unwrap_or(s.run.replicas);
+    s.run.rounds = rounds.unwrap_or(s.run.rounds);
+    s.run.seed = seed.unwrap_or(s.run.seed);
+    if s.run.replicas == 0 || s.run.replicas > u32::MAX as u64 {
+        bail!("--replicas must be between 1 and {}", u32::MAX);
+    }
+    if s.run.rounds == 0 || s.run.rounds > u32::MAX as u64 {
+        bail!("--rounds must be between 1 and {}", u32::MAX);
+    }
+    Ok((s, loaded.origin))
+}
+
+/// Loads a scenario for validation or calibration, dividing the fine run by `shrink`
+/// (replicas at least 1, rounds at least 20).
+pub fn load_for_levels(path: &Path, shrink: u64) -> Result<Scenario> {
+    let l = load(Some(path))?;
+    let mut s = l.scenario;
+    s.run.replicas = (s.run.replicas / shrink.max(1)).max(1);
+    s.run.rounds = (s.run.rounds / shrink.max(1)).max(20);
+    Ok(s)
 }
 
 #[cfg(test)]

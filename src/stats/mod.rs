@@ -1,81 +1,64 @@
-//! Statistics of a run from its integer aggregates: means with batch-means confidence
-//! intervals, ratios, histogram percentiles. Pure functions of the aggregates, so equal
-//! aggregates give byte-equal output.
+//! Statistics from the integer aggregates of a run: means with batch-means confidence
+//! intervals, ratios, histogram percentiles, and the two-sample tests that compare the coarse
+//! model with the fine engine. Pure functions of the aggregates, so equal aggregates give
+//! byte-equal output.
+//!
+//! - [`batch`]: batch-means standard errors and CIs, t quantiles, histogram quantiles;
+//! - [`homogeneity`]: chi-square homogeneity, binned Kolmogorov-Smirnov, normal p-values;
+//! - this module: [`RunStats`], the statistics of one run.
+
+pub mod batch;
+pub mod homogeneity;
+
+pub use batch::{batch_field, hist_quantile, ratio_ci95, ratio_se, t975};
+pub use homogeneity::{chi_square_homogeneity, kolmogorov_sf, ks_binned, normal_p};
 
 use ictwin_kernels::agg::{self, batch_index, BATCHES};
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
-/// Half-width of the 95% CI of the ratio estimator sum(y)/sum(x) over batches with x > 0:
-/// t_{0.975, B-1} * sqrt(sum_b (y_b - R x_b)^2 / (B (B-1) xbar^2)). NaN with fewer than 2
-/// batches. Batches hold whole replicas (or consecutive segments of one), so batch means are
-/// independent although rounds within a replica are correlated.
-pub fn ratio_ci95(y: &[f64], x: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = y
-        .iter()
-        .zip(x)
-        .filter(|(_, &x)| x > 0.0)
-        .map(|(&y, &x)| (y, x))
-        .collect();
-    let b = pairs.len();
-    if b < 2 {
-        return f64::NAN;
-    }
-    let sy: f64 = pairs.iter().map(|p| p.0).sum();
-    let sx: f64 = pairs.iter().map(|p| p.1).sum();
-    let r = sy / sx;
-    let xbar = sx / b as f64;
-    let ss: f64 = pairs.iter().map(|(y, x)| (y - r * x).powi(2)).sum();
-    let var = ss / (b as f64 * (b as f64 - 1.0) * xbar * xbar);
-    t975(b - 1) * var.sqrt()
-}
-
-/// 0.975 quantile of Student's t with `dof` degrees of freedom.
-pub fn t975(dof: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, dof as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(f64::NAN)
-}
-
-/// Lower edge of the bin holding the q-quantile of a histogram (`edges(bin)` -> lower edge).
-pub fn hist_quantile(counts: &[u64], q: f64, lower_edge: impl Fn(usize) -> f64) -> f64 {
-    let total: u64 = counts.iter().sum();
-    if total == 0 {
-        return f64::NAN;
-    }
-    let target = ((q * total as f64).ceil() as u64).max(1);
-    let mut cum = 0;
-    for (i, &c) in counts.iter().enumerate() {
-        cum += c;
-        if cum >= target {
-            return lower_edge(i);
-        }
-    }
-    f64::NAN
-}
 
 /// The statistics of one coarse run (see the README for each column's meaning).
 #[derive(Clone, Debug, Default)]
 pub struct RunStats {
+    /// Round steps over all replicas (notarized + stalled).
     pub rounds_total: u64,
+    /// Round steps that notarized a block.
     pub notarized: u64,
+    /// Round steps that stalled (no notarization within the stall horizon).
     pub stalled: u64,
+    /// Notarized blocks that were also finalized.
     pub finalized: u64,
+    /// stalled / rounds_total.
     pub stalled_ratio: f64,
+    /// Half-width of its batch-means 95% CI.
     pub stalled_ratio_ci95: f64,
+    /// Mean time of a notarized round, ms.
     pub mean_round_ms: f64,
+    /// Half-width of its 95% CI, ms.
     pub mean_round_ms_ci95: f64,
+    /// Median round time, ms (lower edge of its 1 ms histogram bin).
     pub round_ms_p50: f64,
+    /// 99th percentile of round time, ms (lower bin edge).
     pub round_ms_p99: f64,
+    /// Notarized blocks per simulated second (stalls included in the time).
     pub block_rate_per_s: f64,
+    /// Half-width of its 95% CI, 1/s.
     pub block_rate_per_s_ci95: f64,
+    /// finalized / notarized.
     pub finalized_ratio: f64,
+    /// Half-width of its 95% CI.
     pub finalized_ratio_ci95: f64,
+    /// Mean time from round start to finalization, ms.
     pub mean_finalization_ms: f64,
+    /// Half-width of its 95% CI, ms.
     pub mean_finalization_ms_ci95: f64,
+    /// Median finalization time, ms (lower bin edge).
     pub finalization_ms_p50: f64,
+    /// 99th percentile of finalization time, ms (lower bin edge).
     pub finalization_ms_p99: f64,
+    /// Mean rank of the notarized block (0 = the round's leader).
     pub mean_notarized_rank: f64,
+    /// Share of notarized blocks of rank 0.
     pub rank0_ratio: f64,
+    /// Share of simulated time spent stalled.
     pub stall_time_ratio: f64,
 }
 
@@ -89,7 +72,7 @@ fn div(a: f64, b: f64) -> f64 {
 
 /// Computes the run statistics from the aggregate array.
 pub fn from_aggregates(a: &[u64]) -> RunStats {
-    let field = |f: u32| -> Vec<f64> { (0..BATCHES).map(|b| a[batch_index(b, f)] as f64).collect() };
+    let field = |f: u32| batch_field(a, f);
     let total = |f: u32| -> u64 { (0..BATCHES).map(|b| a[batch_index(b, f)]).sum() };
     let notarized = field(agg::F_NOTARIZED);
     let stalled = field(agg::F_STALLED);
@@ -128,33 +111,5 @@ pub fn from_aggregates(a: &[u64]) -> RunStats {
         mean_notarized_rank: div(total(agg::F_RANK_SUM) as f64, n as f64),
         rank0_ratio: div(total(agg::F_RANK0) as f64, n as f64),
         stall_time_ratio: div(total(agg::F_STALL_US) as f64 / 1e6, sim_total),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratio_ci_matches_iid_formula_for_equal_batches() {
-        // Equal x: the CI is t * sd(y)/sqrt(B).
-        let y = [1.0, 2.0, 3.0, 4.0];
-        let x = [1.0; 4];
-        let sd = (((1.5f64.powi(2) + 0.5f64.powi(2)) * 2.0) / 3.0).sqrt();
-        assert!((ratio_ci95(&y, &x) - t975(3) * sd / 2.0).abs() < 1e-12);
-        assert!(ratio_ci95(&[1.0], &[1.0]).is_nan());
-    }
-
-    #[test]
-    fn t_quantile_is_right() {
-        assert!((t975(10) - 2.228138851964).abs() < 1e-6);
-    }
-
-    #[test]
-    fn quantile_of_histogram() {
-        let h = [0, 5, 0, 5];
-        assert_eq!(hist_quantile(&h, 0.5, |i| i as f64), 1.0);
-        assert_eq!(hist_quantile(&h, 0.51, |i| i as f64), 3.0);
-        assert_eq!(hist_quantile(&h, 0.99, |i| i as f64), 3.0);
     }
 }

@@ -1,4 +1,7 @@
-//! The coarse Monte Carlo engine: scenario -> kernel parameters and tables, and the CPU run.
+//! The coarse Monte Carlo engine: scenario -> kernel parameters and tables, and the CPU run;
+//! [`bench`] measures its throughput.
+
+pub mod bench;
 
 use crate::dist::{exp1_table_q16, fin_share_table_us};
 use crate::scenario::Scenario;
@@ -13,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// What a coarse run needs: the kernel parameters and the concatenated quantile tables.
 #[derive(Clone, Debug)]
 pub struct Prepared {
+    /// Kernel parameters (uniforms of the shaders).
     pub params: Params,
     /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, then the
     /// finalization-share tables (µs) for H = 2f+1..=3f+1 signers.

@@ -1,10 +1,12 @@
-//! The fine engine's commands: `ictwin fine`, `ictwin crypto-bench`, `ictwin fine-bench`.
+//! `ictwin fine`: the agent-based fine engine on one scenario, table on stdout and files
+//! (the coarse schema plus `fine.csv`) in `--out`.
 
-use crate::app;
-use crate::output;
-use crate::progress::{stop_flag, Progress};
-use crate::stats;
 use anyhow::{bail, Context, Result};
+use ictwin::fine;
+use ictwin::output::{self, Manifest};
+use ictwin::progress::{stop_flag, Progress};
+use ictwin::scenario;
+use ictwin::stats;
 use std::path::PathBuf;
 
 /// Options of `ictwin fine` (flags override the scenario file).
@@ -34,11 +36,11 @@ pub struct FineArgs {
 
 /// `ictwin fine`.
 pub fn cmd_fine(a: &FineArgs) -> Result<()> {
-    let (s, origin) = app::load_with_overrides(a.scenario.as_deref(), Some(a.replicas), a.rounds, a.seed)?;
+    let (s, origin) = scenario::load_with_overrides(a.scenario.as_deref(), Some(a.replicas), a.rounds, a.seed)?;
     if s.run.rounds > u32::MAX as u64 - 8 {
         bail!("--rounds must be between 1 and {}", u32::MAX - 8);
     }
-    super::config_of(&s).map_err(|e| anyhow::anyhow!("{origin}: {e:#}"))?;
+    fine::config_of(&s).map_err(|e| anyhow::anyhow!("{origin}: {e:#}"))?;
     let out_dir = a
         .out
         .clone()
@@ -57,7 +59,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         None => None,
     };
     let progress = Progress::new(s.run.replicas, "replicas", a.quiet);
-    let result = super::run(&s, trace_writer, stop_flag(), &|k| progress.set(k));
+    let result = fine::run(&s, trace_writer, stop_flag(), &|k| progress.set(k));
     progress.finish();
     let o = match result {
         Ok(o) => o,
@@ -69,30 +71,27 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         }
     };
     let stats = stats::from_aggregates(&o.agg);
-    let mut row = app::summary_row(&s, "fine", stats, o.wall_s);
+    let mut row = output::summary_row(&s, "fine", stats, o.wall_s);
     row.safety_violations = Some(o.safety_violations);
-    let manifest = serde_json::json!({
-        "ictwin": output::build_info(),
-        "scenario_origin": origin,
-        "scenario": s,
-        "seed": s.run.seed,
-        "engine": "fine",
-        "host": output::host_info(),
-        "created_unix_s": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-    });
-    output::write_atomically(
+    let manifest = Manifest {
+        scenario: &s,
+        origin: &origin,
+        engine: "fine",
+        device: None,
+    };
+    output::write_run_dir(
         &out_dir,
-        &[
-            ("summary.csv", output::summary_csv(std::slice::from_ref(&row))?),
-            ("histograms.csv", output::histograms_csv(&o.agg)),
-            ("fine.csv", super::fine_csv(&s, &o)?),
-            ("manifest.json", serde_json::to_string_pretty(&manifest)? + "\n"),
+        vec![
+            ("summary.csv".into(), output::summary_csv(std::slice::from_ref(&row))?),
+            ("histograms.csv".into(), output::histograms_csv(&o.agg)),
+            ("fine.csv".into(), output::fine::fine_csv(&s, &o)?),
         ],
+        Some(&manifest),
     )?;
     if let (Some(tmp), Some(dst)) = (&trace_tmp, &a.trace) {
         std::fs::rename(tmp, dst).with_context(|| format!("cannot move trace into {}", dst.display()))?;
     }
-    print!("{}", app::render_table(&row));
+    print!("{}", output::render_table(&row));
     let sim_s = o.sim_time_us as f64 / 1e6;
     println!(
         "  {:<20} {} (heights with two finalized blocks)",
@@ -113,57 +112,5 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         o.shares_rejected
     );
     println!("  {:<20} {}", "written to", out_dir.display());
-    Ok(())
-}
-
-/// Options of `ictwin crypto-bench`.
-#[derive(Clone, Debug, clap::Args)]
-pub struct CryptoBenchArgs {
-    /// Subnet size for the batch/aggregate/threshold measurements.
-    #[arg(long, default_value_t = 13)]
-    pub nodes: usize,
-    /// Measuring time per operation, ms.
-    #[arg(long, default_value_t = 400)]
-    pub budget_ms: u64,
-}
-
-pub fn cmd_crypto_bench(a: &CryptoBenchArgs) -> Result<()> {
-    print!("{}", super::bench::crypto_bench(a.nodes, a.budget_ms)?);
-    Ok(())
-}
-
-/// Options of `ictwin fine-bench`.
-#[derive(Clone, Debug, clap::Args)]
-pub struct FineBenchArgs {
-    /// Subnet sizes.
-    #[arg(long, value_delimiter = ',', default_value = "13,40,200")]
-    pub nodes: Vec<u32>,
-    /// Heights per size (scaled down as 13 * rounds / n for larger subnets, at least 10).
-    #[arg(long, default_value_t = 300)]
-    pub rounds: u64,
-    /// Gossip fanout used for subnets of at least `gossip_from` nodes.
-    #[arg(long, default_value_t = 8)]
-    pub fanout: u32,
-    #[arg(long, default_value_t = 100)]
-    pub gossip_from: u32,
-}
-
-pub fn cmd_fine_bench(a: &FineBenchArgs) -> Result<()> {
-    let mut rows = Vec::new();
-    for &n in &a.nodes {
-        if n < 4 {
-            bail!("--nodes: subnets need at least 4 nodes, got {n}");
-        }
-        let rounds = (a.rounds * 13 / n as u64).max(10);
-        let fanout = if n >= a.gossip_from { a.fanout } else { 0 };
-        let r = super::bench::bench_one(n, rounds, fanout)?;
-        eprintln!("{n} nodes: {:.1} rounds/s", r.rounds_per_s);
-        rows.push(r);
-    }
-    println!(
-        "fine-bench: lognormal delays (median 70 ms), all crypto real, crypto_time on, {} threads\n",
-        rayon::current_num_threads()
-    );
-    print!("{}", super::bench::render_bench(&rows));
     Ok(())
 }

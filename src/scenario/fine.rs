@@ -77,6 +77,7 @@ pub struct FineConfig {
     #[serde(default = "d_true")]
     pub crypto_time: bool,
     #[serde(default)]
+    /// Modeled CPU time of each crypto operation (`[fine.costs]`).
     pub costs: CryptoCosts,
     /// 0: every message goes directly to every node (full mesh); k > 0: a gossip overlay in
     /// which every node relays to k random neighbours (for 100-1000-node subnets).

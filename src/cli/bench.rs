@@ -1,0 +1,70 @@
+//! `ictwin bench`: throughput of the coarse CPU engine vs a Philox-only loop; figures on
+//! stdout, appended to `results/bench/cpu.csv`.
+
+use anyhow::{bail, Result};
+use ictwin::coarse::bench::measure;
+use ictwin::output::bench::{append_csv, cpu_bench_record, CPU_BENCH_HEADER};
+use ictwin::scenario;
+use std::path::{Path, PathBuf};
+
+/// Options of `ictwin bench`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Scenario files (all honest, so that every round draws the same words); default: the
+    /// embedded 13-node scenario and experiments/ic-nns-40.toml.
+    pub scenarios: Vec<PathBuf>,
+    #[arg(long, default_value_t = 100_000)]
+    pub replicas: u64,
+    #[arg(long, default_value_t = 100)]
+    pub rounds: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Timed repetitions; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// CSV file the figures are appended to.
+    #[arg(long, default_value = "results/bench/cpu.csv")]
+    pub out: PathBuf,
+}
+
+/// `ictwin bench`.
+pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()?;
+    let mut scenarios = Vec::new();
+    if a.scenarios.is_empty() {
+        scenarios.push(scenario::load(None)?.scenario);
+        scenarios.push(scenario::load(Some(Path::new("experiments/ic-nns-40.toml")))?.scenario);
+    }
+    for p in &a.scenarios {
+        scenarios.push(scenario::load(Some(p))?.scenario);
+    }
+    if a.replicas == 0 || a.replicas > u32::MAX as u64 || a.rounds == 0 || a.rounds > u32::MAX as u64 {
+        bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
+    }
+    let mut records = Vec::new();
+    let threads = pool.current_num_threads();
+    println!(
+        "{:<22} {:>8} {:>16} {:>18} {:>8}",
+        "scenario", "words", "model rr/s", "philox-only rr/s", "ratio"
+    );
+    for mut s in scenarios {
+        s.run.replicas = a.replicas;
+        s.run.rounds = a.rounds;
+        let r = measure(&pool, &s, a.repeat)?;
+        println!(
+            "{:<22} {:>8} {:>16.4e} {:>18.4e} {:>8.3}",
+            r.scenario,
+            r.philox_words_per_round,
+            r.model_replica_rounds_per_s,
+            r.philox_only_replica_rounds_per_s,
+            r.ratio()
+        );
+        records.push(cpu_bench_record(&r, threads));
+    }
+    append_csv(&a.out, CPU_BENCH_HEADER, &records)?;
+    println!("appended to {}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! `ictwin calibrate`: fits the coarse model's calibration to the fine engine; writes the
+//! calibration file and `<stem>-fit.csv` beside it, prints the before/after table.
+
+use anyhow::Result;
+use ictwin::calibrate::{coarse_fit, fit, reference, Reference};
+use ictwin::output::{self, calibration};
+use ictwin::scenario::Calibration;
+use std::path::{Path, PathBuf};
+
+/// Options of `ictwin calibrate`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Scenarios to fit on; `[run]` sizes the fine engine.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Scenarios held out of the fit, evaluated before and after.
+    #[arg(long, num_args = 1..)]
+    pub holdout: Vec<PathBuf>,
+    /// The calibration file to write (a `[calibration]` table); the fit report goes beside it
+    /// as `<stem>-fit.csv`.
+    #[arg(long, default_value = "results/validation/calibration.toml")]
+    pub out: PathBuf,
+    /// Coarse replicas per loss evaluation.
+    #[arg(long, default_value_t = 2000)]
+    pub coarse_replicas: u64,
+    /// Divide the fine engine's replicas and rounds by this (CI runs).
+    #[arg(long, default_value_t = 1)]
+    pub shrink: u64,
+    /// Nelder-Mead iterations.
+    #[arg(long, default_value_t = 60)]
+    pub iterations: u32,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `ictwin calibrate`.
+pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
+    let load = |paths: &[PathBuf]| -> Result<Vec<Reference>> {
+        paths.iter().map(|p| reference(p, a.shrink, a.quiet)).collect()
+    };
+    let fit_set = load(&a.scenarios)?;
+    let holdout = load(&a.holdout)?;
+    let (cal, loss) = fit(&fit_set, a.coarse_replicas, a.iterations)?;
+    let none = Calibration::default();
+    println!("{}", calibration::fit_table_header());
+    let mut rows = Vec::new();
+    for (set, refs) in [("fit", &fit_set), ("holdout", &holdout)] {
+        for r in refs.iter() {
+            let row = calibration::FitRow {
+                scenario: r.scenario.name.clone(),
+                set,
+                before: coarse_fit(r, &none, a.coarse_replicas)?,
+                after: coarse_fit(r, &cal, a.coarse_replicas)?,
+            };
+            println!("{}", calibration::fit_table_line(&row));
+            rows.push(row);
+        }
+    }
+    let names = |v: &[Reference]| v.iter().map(|r| r.scenario.name.clone()).collect::<Vec<_>>();
+    let text = calibration::calibration_toml(&cal, loss, &names(&fit_set), &names(&holdout));
+    let dir = a
+        .out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file = a
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "calibration.toml".into());
+    let stem = a
+        .out
+        .file_stem()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "calibration".into());
+    output::write_run_dir(
+        dir,
+        vec![
+            (file, text.clone()),
+            (format!("{stem}-fit.csv"), calibration::fit_report_csv(&rows)?),
+        ],
+        None,
+    )?;
+    println!("\n{text}written to {}", a.out.display());
+    Ok(())
+}

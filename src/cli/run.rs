@@ -1,0 +1,91 @@
+//! `ictwin run`: scenario -> coarse run -> table on stdout and files in `--out`.
+
+use anyhow::{bail, Result};
+use ictwin::coarse;
+use ictwin::engine::{run_coarse, EngineChoice};
+use ictwin::output::{self, Manifest};
+use ictwin::progress::{stop_flag, Progress};
+use ictwin::scenario::{self, Scenario};
+use ictwin::stats;
+use std::path::PathBuf;
+
+/// Options of `ictwin run` (flags override the scenario file).
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); default: the embedded 13-node application subnet.
+    pub scenario: Option<PathBuf>,
+    /// Where the coarse model runs.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: EngineChoice,
+    /// Replicas (independent subnets); overrides `run.replicas`.
+    #[arg(long)]
+    pub replicas: Option<u64>,
+    /// Round steps per replica; overrides `run.rounds`.
+    #[arg(long)]
+    pub rounds: Option<u64>,
+    /// RNG seed; overrides `run.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory (default `results/<name>/`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads for the CPU engine (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Calibration file (a `[calibration]` table, see `ictwin calibrate`); overrides the scenario's.
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The scenario of `ictwin run` with its overrides and calibration file, and its origin.
+fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
+    let (mut s, origin) =
+        scenario::load_with_overrides(args.scenario.as_deref(), args.replicas, args.rounds, args.seed)?;
+    if let Some(c) = &args.calibration {
+        s.calibration = Some(scenario::load_calibration(c)?);
+    }
+    scenario::check_coarse_limits(&s, &origin)?;
+    Ok((s, origin))
+}
+
+/// `ictwin run`.
+pub fn cmd_run(args: &RunArgs) -> Result<()> {
+    let (s, origin) = resolve_scenario(args)?;
+    let prep = coarse::prepare(&s)?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
+    let stop = stop_flag();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()?;
+    let progress = Progress::new(s.run.replicas, "replicas", args.quiet);
+    let outcome = pool.install(|| run_coarse(&prep, args.engine, &progress, stop))?;
+    progress.finish();
+    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        bail!("interrupted: nothing written");
+    }
+    let stats = stats::from_aggregates(&outcome.agg);
+    let row = output::summary_row(&s, outcome.engine, stats, outcome.wall_s);
+    let manifest = Manifest {
+        scenario: &s,
+        origin: &origin,
+        engine: outcome.engine,
+        device: Some(&outcome.device),
+    };
+    output::write_run_dir(
+        &out_dir,
+        vec![
+            ("summary.csv".into(), output::summary_csv(std::slice::from_ref(&row))?),
+            ("histograms.csv".into(), output::histograms_csv(&outcome.agg)),
+        ],
+        Some(&manifest),
+    )?;
+    print!("{}", output::render_table(&row));
+    println!("  {:<20} {}", "written to", out_dir.display());
+    Ok(())
+}

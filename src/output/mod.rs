@@ -1,0 +1,106 @@
+//! Every file and table ictwin writes: the run directory (`summary.csv`, `histograms.csv`,
+//! `fine.csv`, `manifest.json`), the validation report and plots, the calibration file and
+//! its fit report, the benchmark CSVs; and the printed tables that mirror them.
+//!
+//! - [`run_dir`]: the one atomic writer of a run directory and its manifest;
+//! - [`summary`]: `summary.csv`, `histograms.csv` and the printed run table;
+//! - [`fine`]: `fine.csv`; [`validation`]: `validation.csv`, the verdict table, the CDF plot;
+//! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
+//! - this module: number formatting and descriptions of the host and build.
+
+pub mod bench;
+pub mod calibration;
+pub mod fine;
+pub mod run_dir;
+pub mod summary;
+pub mod validation;
+
+pub use run_dir::{write_run_dir, Manifest};
+pub use summary::{
+    histograms_csv, render_table, summary_csv, summary_row, SummaryRow, SUMMARY_COLUMNS, TIMING_COLUMNS,
+};
+
+/// Formats a float for CSV: shortest round-trip representation, `nan` when undefined.
+pub fn fmt_f(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.into()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// One CSV line (no newline): fields joined by commas, quoted when they hold a comma, quote or
+/// newline.
+pub fn csv_line(fields: &[String]) -> String {
+    fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A description of this host for manifests.
+pub fn host_info() -> serde_json::Value {
+    serde_json::json!({
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "hostname": std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default(),
+    })
+}
+
+/// Build information: crate version and git commit (when built from a git checkout).
+pub fn build_info() -> serde_json::Value {
+    serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "git_commit": option_env!("ICTWIN_GIT_COMMIT").unwrap_or("unknown"),
+    })
+}
+
+/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Howard Hinnant), for records.
+pub fn utc_datetime() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    let t = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        (t / 60) % 60,
+        t % 60
+    )
+}
+
+/// Current UTC date as `YYYY-MM-DD`.
+pub fn utc_date() -> String {
+    utc_datetime()[..10].to_string()
+}
+
+/// The CPU model name (Linux), for benchmark records.
+pub fn host_cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+        .replace(',', " ")
+}

@@ -1,0 +1,226 @@
+//! Scenario files (TOML): what subnet, network, faults and run size to simulate.
+//!
+//! Errors name the file, the line where the toml parser or the offending key sits, the key
+//! and the problem. Unusual but legal settings (more than f faulty nodes) are warnings: that
+//! is what users study.
+//!
+//! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[run]`, `[calibration]`);
+//! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
+//! - `load`: reading, parsing, validating, command-line overrides, calibration files.
+
+pub mod fine;
+mod load;
+
+pub use fine::{CryptoCosts, FineConfig};
+pub use load::{
+    check_coarse_limits, load, load_calibration, load_for_levels, load_with_overrides, parse, toml_error_location,
+};
+
+use crate::dist::Delay;
+use ictwin_kernels::params::faults_tolerated;
+use serde::{Deserialize, Serialize};
+
+/// The embedded default scenario: a 13-node application subnet.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../experiments/ic-app-13.toml");
+
+/// A scenario file: what subnet, network, faults and run size to simulate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name, used for output directories and in every output row.
+    pub name: String,
+    /// Free text about what the scenario studies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The subnet (`[subnet]`).
+    pub subnet: Subnet,
+    /// The network between its nodes (`[network]`).
+    #[serde(default)]
+    pub network: Network,
+    /// Faulty nodes and dynamic failures (`[faults]`).
+    #[serde(default)]
+    pub faults: Faults,
+    /// Run size and seed (`[run]`).
+    #[serde(default)]
+    pub run: Run,
+    /// Coarse-model calibration (see `ictwin calibrate`); absent = uncalibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    /// Fine-engine settings (`[fine]`); absent = defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine: Option<FineConfig>,
+}
+
+/// `[subnet]`: size and protocol timing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    /// Number of nodes n (1..=128 for the coarse engine).
+    pub nodes: u32,
+    /// Unit delay U, ms (1000 on application subnets, 3000 on the NNS).
+    #[serde(default = "default_unit_delay")]
+    pub unit_delay_ms: f64,
+    /// Initial notary delay N0, ms (300 today).
+    #[serde(default = "default_n0")]
+    pub initial_notary_delay_ms: f64,
+    /// Finality backoff: notary delay N0 + r U 1.5^g.
+    #[serde(default = "default_true")]
+    pub finality_backoff: bool,
+}
+
+/// `[network]`: the delay between nodes (lognormal, median 70 ms, sigma 0.5 by default).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// One-way message delay between two nodes.
+    pub delay: Delay,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            delay: Delay::Lognormal {
+                median_ms: 70.0,
+                sigma: 0.5,
+            },
+        }
+    }
+}
+
+/// `[faults]`: static faulty nodes (fixed node ids, see [`FineConfig`]) and dynamic failures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Nodes permanently down.
+    #[serde(default)]
+    pub crashed: u32,
+    /// Byzantine nodes that never propose and never sign.
+    #[serde(default)]
+    pub silent: u32,
+    /// Byzantine nodes that, as block makers, propose two blocks.
+    #[serde(default)]
+    pub equivocating: u32,
+    /// Mean time between failures of an honest node, hours (0: no dynamic failures).
+    #[serde(default)]
+    pub mtbf_hours: f64,
+    /// Mean time to repair, hours.
+    #[serde(default)]
+    pub mttr_hours: f64,
+}
+
+/// `[run]`: how much to simulate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// Independent replicas (subnets), 1..=u32::MAX for a run.
+    #[serde(default = "default_replicas")]
+    pub replicas: u64,
+    /// Round steps (heights) per replica, 1..=u32::MAX for a run.
+    #[serde(default = "default_rounds")]
+    pub rounds: u64,
+    /// RNG seed; equal seeds give equal outputs.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            replicas: default_replicas(),
+            rounds: default_rounds(),
+            seed: default_seed(),
+        }
+    }
+}
+
+/// What the coarse model abstracts away, fitted against the fine engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// Every network delay sample is multiplied by this.
+    #[serde(default = "default_one")]
+    pub delay_scale: f64,
+    /// Added to every round time, ms.
+    #[serde(default)]
+    pub round_overhead_ms: f64,
+    /// Added to every finalization time, ms.
+    #[serde(default)]
+    pub finalization_overhead_ms: f64,
+    /// On a gossip overlay (`[fine] gossip_fanout = k > 0`), a message crosses about
+    /// h = max(1, ln n / ln k) hops; every hop beyond the first adds this fraction of a
+    /// one-hop delay: effective scale = delay_scale (1 + gossip_hop_scale (h - 1)).
+    #[serde(default)]
+    pub gossip_hop_scale: f64,
+}
+
+impl Calibration {
+    /// The effective delay scale for a subnet of `nodes` on a gossip overlay of fan-out
+    /// `fanout` (0: full mesh).
+    pub fn effective_delay_scale(&self, nodes: u32, fanout: u32) -> f64 {
+        let hops = if fanout >= 2 && nodes > 1 {
+            ((nodes as f64).ln() / (fanout as f64).ln()).max(1.0)
+        } else {
+            1.0
+        };
+        self.delay_scale * (1.0 + self.gossip_hop_scale * (hops - 1.0))
+    }
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration {
+            delay_scale: 1.0,
+            round_overhead_ms: 0.0,
+            finalization_overhead_ms: 0.0,
+            gossip_hop_scale: 0.0,
+        }
+    }
+}
+
+fn default_unit_delay() -> f64 {
+    1000.0
+}
+fn default_n0() -> f64 {
+    300.0
+}
+fn default_true() -> bool {
+    true
+}
+fn default_one() -> f64 {
+    1.0
+}
+fn default_replicas() -> u64 {
+    100_000
+}
+fn default_rounds() -> u64 {
+    100
+}
+fn default_seed() -> u64 {
+    1
+}
+
+/// A parsed, validated scenario with where it came from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The scenario as written in the file (no command-line overrides).
+    pub scenario: Scenario,
+    /// The file, or `<embedded default>`.
+    pub origin: String,
+    /// Unusual but legal settings (e.g. more than f faulty nodes), one sentence each.
+    pub warnings: Vec<String>,
+}
+
+impl Scenario {
+    /// f = (n - 1) / 3.
+    pub fn f(&self) -> u32 {
+        faults_tolerated(self.subnet.nodes)
+    }
+    /// Byzantine nodes of `[faults]` (silent plus equivocating).
+    pub fn byzantine(&self) -> u32 {
+        self.faults.silent + self.faults.equivocating
+    }
+    /// Whether honest nodes fail and recover over time (`faults.mtbf_hours > 0`).
+    pub fn dynamic_failures(&self) -> bool {
+        self.faults.mtbf_hours > 0.0
+    }
+}
