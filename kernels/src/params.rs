@@ -23,8 +23,11 @@ crate::shared_struct! {
         pub quorum: u32,
         /// Number of ranked block makers f + 1.
         pub makers: u32,
+        /// Nodes down for good (ids `0..crashed`).
         pub crashed: u32,
+        /// Nodes that never propose nor sign (the next ids).
         pub silent: u32,
+        /// Nodes that propose two blocks when they make one (the next ids).
         pub equivocating: u32,
         /// Unit delay U in µs.
         pub unit_delay_us: u32,
@@ -38,9 +41,11 @@ crate::shared_struct! {
         pub p_up_q32: u32,
         /// Mean up time (MTBF) in ms, low and high halves.
         pub mtbf_ms_lo: u32,
+        /// High half of `mtbf_ms_lo`.
         pub mtbf_ms_hi: u32,
         /// Mean down time (MTTR) in ms, low and high halves.
         pub mttr_ms_lo: u32,
+        /// High half of `mttr_ms_lo`.
         pub mttr_ms_hi: u32,
         /// Round steps per replica.
         pub rounds: u32,
@@ -50,7 +55,9 @@ crate::shared_struct! {
         pub replica_offset: u32,
         /// Batch segments per replica: max(1, ceil(BATCHES / replicas)), see [`crate::agg::batch_of`].
         pub batch_segments: u32,
+        /// Run seed (the Philox key), low half.
         pub seed_lo: u32,
+        /// Run seed, high half.
         pub seed_hi: u32,
         /// Offset (in u32 entries) of the one-way network delay table, unit µs.
         pub delay_table: u32,

@@ -21,8 +21,8 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     /// The device's limits (the adapter's own: the engine asks for all of them).
     pub limits: wgpu::Limits,
-    pub(super) device: wgpu::Device,
-    pub(super) queue: wgpu::Queue,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
     /// Why the device was lost, once it was.
     lost: Arc<Mutex<Option<String>>>,
     /// Uncaptured errors since the last [`Gpu::check`].
@@ -88,7 +88,7 @@ impl Gpu {
     }
 
     /// Fails if the device was lost or reported an error since the last check.
-    pub(super) fn check(&self, what: &str) -> Result<()> {
+    fn check(&self, what: &str) -> Result<()> {
         if let Some(l) = self.lost.lock().unwrap().clone() {
             bail!("GPU device lost during {what} ({l}); {}", self.describe());
         }

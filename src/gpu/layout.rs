@@ -29,18 +29,23 @@ shared_struct! {
     /// base (the shader reads them as `state[base + STATE_<FIELD>]`). 64-bit values are split
     /// into `_lo` / `_hi` halves.
     pub struct ReplicaState {
-        /// Simulated time, µs.
+        /// Simulated time, µs (low half).
         pub t_lo: u32,
+        /// High half of `t_lo`.
         pub t_hi: u32,
         /// Height of the next round.
         pub height: u32,
-        /// Finality backoff factor, Q16.
+        /// Finality backoff factor, Q16 (low half).
         pub backoff_q16_lo: u32,
+        /// High half of `backoff_q16_lo`.
         pub backoff_q16_hi: u32,
-        /// Up nodes, a 128-bit node set (bit i = node i).
+        /// Up nodes, a 128-bit node set: bit i of word `up{i / 32}` = node i.
         pub up0: u32,
+        /// Nodes 32..64 of the up set.
         pub up1: u32,
+        /// Nodes 64..96 of the up set.
         pub up2: u32,
+        /// Nodes 96..128 of the up set.
         pub up3: u32,
     }
 }
@@ -50,8 +55,9 @@ shared_struct! {
     /// `STATE_FIXED_WORDS + NODE_STATE_WORDS * i` from the replica's base (read as
     /// `NODE_<FIELD>` offsets).
     pub struct NodeState {
-        /// When the node next goes up or down, µs.
+        /// When the node next goes up or down, µs (low half).
         pub next_change_us_lo: u32,
+        /// High half of `next_change_us_lo`.
         pub next_change_us_hi: u32,
         /// Up/down transitions so far.
         pub transitions: u32,
