@@ -3,38 +3,11 @@
 // One invocation = one replica stepping all its rounds; only the aggregates touch memory.
 //
 // Composed by the host (src/gpu/shaders.rs) as: generated constants (from the kernels crate)
-// + philox.wgsl + table.wgsl + this file + one accum_*.wgsl (hist_init/hist_add/hist_flush).
+// + generated shared structs + philox.wgsl + table.wgsl + this file + one accum_*.wgsl
+// (hist_init/hist_add/hist_flush).
 
-struct Params {
-    nodes: u32,
-    committee: u32,
-    quorum: u32,
-    makers: u32,
-    crashed: u32,
-    silent: u32,
-    equivocating: u32,
-    unit_delay_us: u32,
-    initial_notary_delay_us: u32,
-    finality_backoff: u32,
-    dynamic_failures: u32,
-    p_up_q32: u32,
-    mtbf_ms_lo: u32,
-    mtbf_ms_hi: u32,
-    mttr_ms_lo: u32,
-    mttr_ms_hi: u32,
-    rounds: u32,
-    replicas: u32,
-    replica_offset: u32,
-    batch_segments: u32,
-    seed_lo: u32,
-    seed_hi: u32,
-    delay_table: u32,
-    exp_table: u32,
-    delay_scale_q16: u32,
-    round_overhead_us: u32,
-    finalization_overhead_us: u32,
-    fin_table: u32,
-}
+// `Params`, `Slice` and the STATE_* / NODE_* word offsets of a replica's state are generated
+// by the host from its definitions (kernels/src/params.rs, src/gpu/layout.rs).
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tables: array<u32>;
@@ -42,16 +15,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> agg: array<atomic<u32>>;
 
 // A dispatch steps the replicas of one chunk through steps [first_step, end_step) (host:
-// src/gpu/mod.rs `Slice`). Replicas whose run spans several slices keep their state between
+// src/gpu/layout.rs `Slice`). Replicas whose run spans several slices keep their state between
 // slices in `state` (state_words u32 per replica of the chunk), so that no dispatch runs
 // unbounded loops: some drivers (Mesa's llvmpipe) stop a shader after 65,535 loop iterations.
-struct Slice {
-    first_step: u32,
-    end_step: u32,
-    state_words: u32,
-    reserved: u32,
-}
-
 @group(0) @binding(3) var<uniform> slice: Slice;
 @group(0) @binding(4) var<storage, read_write> state: array<u32>;
 
@@ -547,22 +513,23 @@ fn sim_init(replica: u32) {
     acc_batch = batch_of(replica, 0u);
 }
 
-// Layout of a replica's state: t (2 words), height, backoff (2), up (4) = STATE_FIXED_WORDS,
-// then with dynamic failures the next change time (2 words) and transition count per node.
+// Layout of a replica's state (src/gpu/layout.rs): ReplicaState (STATE_FIXED_WORDS words,
+// offsets STATE_*), then with dynamic failures one NodeState per node (NODE_STATE_WORDS
+// words, offsets NODE_*).
 
 // Resumes the replica at slice.first_step from `state` word `base`. The ranking shuffle of
 // the current height is redrawn: it is lazy and deterministic, so it yields the same ranks.
 fn sim_load(replica: u32, base: u32) {
     sim_sets();
-    sim_t = (u64(state[base + 1u]) << 32u) | u64(state[base]);
-    sim_height = state[base + 2u];
-    sim_backoff_q16 = (u64(state[base + 4u]) << 32u) | u64(state[base + 3u]);
-    sim_up = vec4<u32>(state[base + 5u], state[base + 6u], state[base + 7u], state[base + 8u]);
+    sim_t = (u64(state[base + STATE_T_HI]) << 32u) | u64(state[base + STATE_T_LO]);
+    sim_height = state[base + STATE_HEIGHT];
+    sim_backoff_q16 = (u64(state[base + STATE_BACKOFF_Q16_HI]) << 32u) | u64(state[base + STATE_BACKOFF_Q16_LO]);
+    sim_up = vec4<u32>(state[base + STATE_UP0], state[base + STATE_UP1], state[base + STATE_UP2], state[base + STATE_UP3]);
     if p.dynamic_failures != 0u {
-        let f = base + STATE_FIXED_WORDS;
         for (var i = 0u; i < p.nodes; i++) {
-            fail_next_us[i] = (u64(state[f + 3u * i + 1u]) << 32u) | u64(state[f + 3u * i]);
-            fail_transitions[i] = state[f + 3u * i + 2u];
+            let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
+            fail_next_us[i] = (u64(state[n + NODE_NEXT_CHANGE_US_HI]) << 32u) | u64(state[n + NODE_NEXT_CHANGE_US_LO]);
+            fail_transitions[i] = state[n + NODE_TRANSITIONS];
         }
     }
     sim_step = slice.first_step;
@@ -572,21 +539,21 @@ fn sim_load(replica: u32, base: u32) {
 }
 
 fn sim_store(base: u32) {
-    state[base] = u32(sim_t);
-    state[base + 1u] = u32(sim_t >> 32u);
-    state[base + 2u] = sim_height;
-    state[base + 3u] = u32(sim_backoff_q16);
-    state[base + 4u] = u32(sim_backoff_q16 >> 32u);
-    state[base + 5u] = sim_up.x;
-    state[base + 6u] = sim_up.y;
-    state[base + 7u] = sim_up.z;
-    state[base + 8u] = sim_up.w;
+    state[base + STATE_T_LO] = u32(sim_t);
+    state[base + STATE_T_HI] = u32(sim_t >> 32u);
+    state[base + STATE_HEIGHT] = sim_height;
+    state[base + STATE_BACKOFF_Q16_LO] = u32(sim_backoff_q16);
+    state[base + STATE_BACKOFF_Q16_HI] = u32(sim_backoff_q16 >> 32u);
+    state[base + STATE_UP0] = sim_up.x;
+    state[base + STATE_UP1] = sim_up.y;
+    state[base + STATE_UP2] = sim_up.z;
+    state[base + STATE_UP3] = sim_up.w;
     if p.dynamic_failures != 0u {
-        let f = base + STATE_FIXED_WORDS;
         for (var i = 0u; i < p.nodes; i++) {
-            state[f + 3u * i] = u32(fail_next_us[i]);
-            state[f + 3u * i + 1u] = u32(fail_next_us[i] >> 32u);
-            state[f + 3u * i + 2u] = fail_transitions[i];
+            let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
+            state[n + NODE_NEXT_CHANGE_US_LO] = u32(fail_next_us[i]);
+            state[n + NODE_NEXT_CHANGE_US_HI] = u32(fail_next_us[i] >> 32u);
+            state[n + NODE_TRANSITIONS] = fail_transitions[i];
         }
     }
 }

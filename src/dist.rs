@@ -5,7 +5,7 @@
 //! WGSL) only interpolate, so both draw bit-identical samples.
 
 use anyhow::{bail, Context, Result};
-use ictwin_kernels::table::{p_at, TABLE_STRIDE};
+use ictwin_kernels::table::{L1_SEGMENTS, L2_OFFSET, L2_SEGMENTS, TABLE_STRIDE};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::path::{Path, PathBuf};
@@ -178,6 +178,22 @@ pub fn exp1_table_q16() -> Vec<u32> {
     build_table(|p| -(-p).ln_1p() * 65536.0)
 }
 
+/// The probability level of table entry `k` (layout in `ictwin_kernels::table`): `k / 4096`
+/// in level 1, `1 - 2^-12 + j 2^-24` in level 2, `1 - 2^-32` for its last entry and the
+/// padding after it. Host-only: the kernels never see a probability, only the table.
+fn p_at(k: u32) -> f64 {
+    if k < L1_SEGMENTS {
+        k as f64 / L1_SEGMENTS as f64
+    } else {
+        let j = (k - L2_OFFSET).min(L2_SEGMENTS);
+        if j == L2_SEGMENTS {
+            1.0 - 2f64.powi(-32)
+        } else {
+            1.0 - 2f64.powi(-12) + j as f64 * 2f64.powi(-24)
+        }
+    }
+}
+
 /// Evaluates `q` at the table's probability levels, rounding to integers (saturating).
 fn build_table(q: impl Fn(f64) -> f64) -> Vec<u32> {
     let mut t: Vec<u32> = (0..TABLE_STRIDE)
@@ -185,7 +201,7 @@ fn build_table(q: impl Fn(f64) -> f64) -> Vec<u32> {
         .collect();
     // Guard monotonicity against rounding noise in the quantile function.
     for k in 1..t.len() {
-        if k != ictwin_kernels::table::L2_OFFSET as usize && t[k] < t[k - 1] {
+        if k != L2_OFFSET as usize && t[k] < t[k - 1] {
             t[k] = t[k - 1];
         }
     }

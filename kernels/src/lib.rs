@@ -1,15 +1,17 @@
 //! The coarse ICC round model as pure integer Rust: the CPU twin of `shaders/`.
 //!
 //! Everything here is written so that it can be mirrored line by line in WGSL: no floats in
-//! the hot path, no allocation, no dynamic dispatch. The host builds the quantile tables and
-//! [`params::Params`]; [`model::simulate_replica`] steps one replica and adds into the flat
-//! aggregate array laid out in [`agg`].
+//! the hot path, no allocation, no dynamic dispatch, no `std` (tests aside). The host builds
+//! the quantile tables and [`params::Params`]; [`model::simulate_replica`] steps one replica
+//! and adds into the flat aggregate array laid out in [`agg`].
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod agg;
 pub mod model;
 pub mod params;
 pub mod philox;
+pub mod shared;
 pub mod table;
 
 pub use params::Params;

@@ -1,79 +1,87 @@
-//! Host structs shared with WGSL (`shaders/model.wgsl` declares the same layout).
+//! The model's parameters, shared with WGSL: `shaders/model.wgsl` reads [`Params`] as a
+//! uniform whose declaration the host generates from this one ([`crate::shared_struct!`]).
 //! All fields are u32 so the WGSL uniform layout is the plain C layout; 64-bit values are
 //! split into `_lo` / `_hi` halves.
-
-use bytemuck::{Pod, Zeroable};
 
 /// Largest subnet the coarse kernel supports (node sets are 128-bit masks).
 pub const MAX_NODES: u32 = 128;
 /// Fixed-point one for `delay_scale_q16` and the backoff factor.
 pub const Q16_ONE: u32 = 1 << 16;
 
-/// Everything one replica needs to step its rounds. Times in µs unless the name says otherwise.
-///
-/// Fault roles are fixed node ids: `[0, crashed)` are down for good, the next `silent` ids
-/// never propose nor sign, the next `equivocating` ids propose two blocks when they make a
-/// block. The remaining ids are honest (and, with dynamic failures, alternate up and down).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
-pub struct Params {
-    /// n, at most [`MAX_NODES`].
-    pub nodes: u32,
-    /// Committee size c = 3f + 1 with f = (n - 1) / 3.
-    pub committee: u32,
-    /// Notarization and finalization quorum c - f = 2f + 1.
-    pub quorum: u32,
-    /// Number of ranked block makers f + 1.
-    pub makers: u32,
-    pub crashed: u32,
-    pub silent: u32,
-    pub equivocating: u32,
-    /// Unit delay U in µs.
-    pub unit_delay_us: u32,
-    /// Initial notary delay N0 in µs.
-    pub initial_notary_delay_us: u32,
-    /// 1: notary delay N0 + r U 1.5^g with g = notarized - finalized height; 0: g = 0 always.
-    pub finality_backoff: u32,
-    /// 1: honest nodes alternate up/down with exponential durations.
-    pub dynamic_failures: u32,
-    /// Probability that an honest node is up at time 0 (stationary), times 2^32, saturated.
-    pub p_up_q32: u32,
-    /// Mean up time (MTBF) in ms, low and high halves.
-    pub mtbf_ms_lo: u32,
-    pub mtbf_ms_hi: u32,
-    /// Mean down time (MTTR) in ms, low and high halves.
-    pub mttr_ms_lo: u32,
-    pub mttr_ms_hi: u32,
-    /// Round steps per replica.
-    pub rounds: u32,
-    /// Replicas in the whole run (sets the batch-means layout).
-    pub replicas: u32,
-    /// First replica id of this dispatch (GPU chunking; the replica id is the RNG counter).
-    pub replica_offset: u32,
-    /// Batch segments per replica: max(1, ceil(BATCHES / replicas)), see [`crate::agg::batch_of`].
-    pub batch_segments: u32,
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    /// Offset (in u32 entries) of the one-way network delay table, unit µs.
-    pub delay_table: u32,
-    /// Offset of the Exp(1) table, unit 2^-16.
-    pub exp_table: u32,
-    /// Calibration: every sampled network delay is multiplied by this / 2^16.
-    pub delay_scale_q16: u32,
-    /// Calibration: processing time added to every notarized round's time, µs.
-    pub round_overhead_us: u32,
-    /// Calibration: processing time added to every finalization time (after the round), µs.
-    pub finalization_overhead_us: u32,
-    /// Offset of the finalization-share tables, unit µs: `TABLE_STRIDE` entries per signer
-    /// count H = quorum..=committee, in that order; table H is the quantile function of the
-    /// (2f+1)-th smallest of {0} and H - 1 independent network delays.
-    pub fin_table: u32,
+crate::shared_struct! {
+    /// Everything one replica needs to step its rounds. Times in µs unless the name says otherwise.
+    ///
+    /// Fault roles are fixed node ids: `[0, crashed)` are down for good, the next `silent` ids
+    /// never propose nor sign, the next `equivocating` ids propose two blocks when they make a
+    /// block. The remaining ids are honest (and, with dynamic failures, alternate up and down).
+    pub struct Params {
+        /// n, at most [`MAX_NODES`].
+        pub nodes: u32,
+        /// Committee size c = 3f + 1 with f = (n - 1) / 3.
+        pub committee: u32,
+        /// Notarization and finalization quorum c - f = 2f + 1.
+        pub quorum: u32,
+        /// Number of ranked block makers f + 1.
+        pub makers: u32,
+        /// Nodes down for good (ids `0..crashed`).
+        pub crashed: u32,
+        /// Nodes that never propose nor sign (the next ids).
+        pub silent: u32,
+        /// Nodes that propose two blocks when they make one (the next ids).
+        pub equivocating: u32,
+        /// Unit delay U in µs.
+        pub unit_delay_us: u32,
+        /// Initial notary delay N0 in µs.
+        pub initial_notary_delay_us: u32,
+        /// 1: notary delay N0 + r U 1.5^g with g = notarized - finalized height; 0: g = 0 always.
+        pub finality_backoff: u32,
+        /// 1: honest nodes alternate up/down with exponential durations.
+        pub dynamic_failures: u32,
+        /// Probability that an honest node is up at time 0 (stationary), times 2^32, saturated.
+        pub p_up_q32: u32,
+        /// Mean up time (MTBF) in ms, low and high halves.
+        pub mtbf_ms_lo: u32,
+        /// High half of `mtbf_ms_lo`.
+        pub mtbf_ms_hi: u32,
+        /// Mean down time (MTTR) in ms, low and high halves.
+        pub mttr_ms_lo: u32,
+        /// High half of `mttr_ms_lo`.
+        pub mttr_ms_hi: u32,
+        /// Round steps per replica.
+        pub rounds: u32,
+        /// Replicas in the whole run (sets the batch-means layout).
+        pub replicas: u32,
+        /// First replica id of this dispatch (GPU chunking; the replica id is the RNG counter).
+        pub replica_offset: u32,
+        /// Batch segments per replica: max(1, ceil(BATCHES / replicas)), see [`crate::agg::batch_of`].
+        pub batch_segments: u32,
+        /// Run seed (the Philox key), low half.
+        pub seed_lo: u32,
+        /// Run seed, high half.
+        pub seed_hi: u32,
+        /// Offset (in u32 entries) of the one-way network delay table, unit µs.
+        pub delay_table: u32,
+        /// Offset of the Exp(1) table, unit 2^-16.
+        pub exp_table: u32,
+        /// Calibration: every sampled network delay is multiplied by this / 2^16.
+        pub delay_scale_q16: u32,
+        /// Calibration: processing time added to every notarized round's time, µs.
+        pub round_overhead_us: u32,
+        /// Calibration: processing time added to every finalization time (after the round), µs.
+        pub finalization_overhead_us: u32,
+        /// Offset of the finalization-share tables, unit µs: `TABLE_STRIDE` entries per signer
+        /// count H = quorum..=committee, in that order; table H is the quantile function of the
+        /// (2f+1)-th smallest of {0} and H - 1 independent network delays.
+        pub fin_table: u32,
+    }
 }
 
 impl Params {
+    /// Mean up time (MTBF), ms.
     pub fn mtbf_ms(&self) -> u64 {
         (self.mtbf_ms_hi as u64) << 32 | self.mtbf_ms_lo as u64
     }
+    /// Mean down time (MTTR), ms.
     pub fn mttr_ms(&self) -> u64 {
         (self.mttr_ms_hi as u64) << 32 | self.mttr_ms_lo as u64
     }

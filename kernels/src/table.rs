@@ -9,7 +9,8 @@
 //! interpolation between `L1[i]` and `L1[i+1]` at the 20-bit fraction; for `i = 4095` (the top
 //! 2^-12 of probability) the remaining 20 bits index level 2 (12 bits) and interpolate
 //! (8 bits). The result is monotone in `u`; the only truncation is above `1 - 2^-32`.
-//! Integer arithmetic only, so the WGSL twin returns identical samples.
+//! Integer arithmetic only, so the WGSL twin returns identical samples. The host builds the
+//! tables (`src/dist.rs`, which evaluates the quantile function at these levels).
 
 /// Level-1 segments (12 bits of the word).
 pub const L1_SEGMENTS: u32 = 4096;
@@ -41,29 +42,19 @@ pub fn sample(tables: &[u32], offset: u32, u: u32) -> u32 {
     }
 }
 
-/// The probability levels the host must evaluate the quantile function at, in table order.
-/// `p_at(k)` for `k in 0..TABLE_STRIDE` (padding entries repeat the last level).
-pub fn p_at(k: u32) -> f64 {
-    if k < L1_SEGMENTS {
-        k as f64 / L1_SEGMENTS as f64
-    } else {
-        let j = (k - L2_OFFSET).min(L2_SEGMENTS);
-        if j == L2_SEGMENTS {
-            1.0 - 2f64.powi(-32)
-        } else {
-            1.0 - 2f64.powi(-12) + j as f64 * 2f64.powi(-24)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn identity_table() -> Vec<u32> {
-        // Q(p) = p * 2^32 (saturating): the uniform distribution on the word itself.
+        // Q(p) = p * 2^32 (saturating): the uniform distribution on the word itself, at the
+        // levels of the module doc (padding repeats the last level).
         (0..TABLE_STRIDE)
-            .map(|k| (p_at(k) * 4294967296.0).min(u32::MAX as f64) as u32)
+            .map(|k| match k {
+                k if k < L1_SEGMENTS => k << 20,
+                k if k - L2_OFFSET < L2_SEGMENTS => 0xFFF0_0000 + ((k - L2_OFFSET) << 8),
+                _ => u32::MAX,
+            })
             .collect()
     }
 
