@@ -16,7 +16,7 @@
 //!
 //! One module per protocol role, in the style of dfinity/ic's `rs/consensus`: a role reads the
 //! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
-//! time, messages and timers. [`delivery`]: message arrival; [`round`]: round start;
+//! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
 //! [`recovery`]: crashes and catch-up; [`workload`]: clients; [`liveness`]: stalls, pruning.
 //!
@@ -33,110 +33,23 @@ mod finalizer;
 mod fixture;
 mod liveness;
 mod notary;
+mod params;
 mod recovery;
 mod round;
 mod workload;
 
 use super::agents::*;
 use super::artifacts::{Artifacts, ShareKind};
-use super::config::FineConfig;
 use super::events::{mix64, EventQueue};
 use super::monitor::{Monitor, RequestStats};
 use super::network::Network;
 use crate::scenario::Scenario;
 use delivery::Msg;
+pub use params::SimParams;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
-
-/// Notary delays are capped here, µs (2^40 µs, as in the coarse model).
-const MAX_NOTARY_DELAY_US: u64 = 1 << 40;
-
-/// Parameters of a replica, derived from the scenario.
-#[derive(Clone, Debug)]
-pub struct SimParams {
-    /// Nodes in the subnet.
-    pub n: u32,
-    /// Faults tolerated, (n - 1) / 3.
-    pub f: u32,
-    /// Committee size c = 3f + 1.
-    pub committee: u32,
-    /// Notarization/finalization quorum c - f.
-    pub quorum: u32,
-    /// Block makers f + 1.
-    pub makers: u32,
-    /// Beacon threshold f + 1.
-    pub beacon_threshold: u32,
-    /// Unit delay U, µs.
-    pub unit_us: u64,
-    /// Initial notary delay N0, µs.
-    pub n0_us: u64,
-    /// Notary delays grow by 1.5^g with the finality gap g.
-    pub backoff: bool,
-    /// Heights to measure.
-    pub rounds: u64,
-    /// Time without a new notarization after which a height counts as stalled, µs.
-    pub horizon_us: u64,
-    /// (MTBF, MTTR) in ms for honest nodes, if dynamic failures are on.
-    pub dynamic: Option<(f64, f64)>,
-    /// crashed, silent, equivocating, invalid_share, notarize_all.
-    pub role_counts: [u32; 5],
-    /// The scenario's `[fine]` table.
-    pub cfg: FineConfig,
-}
-
-impl SimParams {
-    /// Parameters of scenario `s` measuring `rounds` heights.
-    pub fn from_scenario(s: &Scenario, cfg: &FineConfig, rounds: u64) -> Self {
-        let n = s.subnet.nodes;
-        let f = (n - 1) / 3;
-        let committee = 3 * f + 1;
-        let unit_us = (s.subnet.unit_delay_ms * 1000.0).round() as u64;
-        let n0_us = (s.subnet.initial_notary_delay_ms * 1000.0).round() as u64;
-        let horizon_us = if cfg.stall_horizon_ms > 0.0 {
-            (cfg.stall_horizon_ms * 1000.0) as u64
-        } else {
-            (60_000_000u64).max(20 * (n0_us + unit_us))
-        };
-        SimParams {
-            n,
-            f,
-            committee,
-            quorum: committee - f,
-            makers: f + 1,
-            beacon_threshold: f + 1,
-            unit_us,
-            n0_us,
-            backoff: s.subnet.finality_backoff,
-            rounds,
-            horizon_us,
-            dynamic: s
-                .dynamic_failures()
-                .then_some((s.faults.mtbf_hours * 3.6e6, s.faults.mttr_hours * 3.6e6)),
-            role_counts: [
-                s.faults.crashed,
-                s.faults.silent,
-                s.faults.equivocating,
-                cfg.invalid_share,
-                cfg.notarize_all,
-            ],
-            cfg: cfg.clone(),
-        }
-    }
-
-    /// Notary delay of a rank-`rank` block at finality gap `g`, µs: N0 + rank U 1.5^g
-    /// (factor 1 without backoff; the extra part is capped at 2^40 µs).
-    pub fn notary_delay_us(&self, rank: u32, g: u64) -> u64 {
-        let factor = if self.backoff {
-            1.5f64.powi(g.min(200) as i32)
-        } else {
-            1.0
-        };
-        let extra = (rank as f64 * self.unit_us as f64 * factor).min(MAX_NOTARY_DELAY_US as f64) as u64;
-        self.n0_us + extra
-    }
-}
 
 /// Simulator events. Node timers carry the node's epoch: a crash or recovery in between
 /// voids them.
@@ -233,39 +146,6 @@ pub struct Sim {
     pruned_below: u64,
 }
 
-/// Node `i` at genesis: it holds block 0, notarized and finalized.
-fn genesis_node(i: u32, p: &SimParams, net: &Network, boundary: u32) -> IcNode {
-    let role = role_of(i, p.role_counts);
-    let mut g = HeightPool::default();
-    g.blocks.insert(
-        0,
-        BlockState {
-            received: true,
-            notarized: true,
-            finalized: true,
-            ..Default::default()
-        },
-    );
-    g.notarized.push(0);
-    IcNode {
-        id: i,
-        subnet: 0,
-        data_center: i,
-        neighbours: net.overlay.get(i as usize).cloned().unwrap_or_default(),
-        is_boundary: i >= p.n - boundary,
-        role,
-        up: role != Role::Crashed,
-        epoch: 0,
-        busy_until_us: 0,
-        height: 0,
-        round_start_us: 0,
-        notarized_height: 0,
-        finalized_height: 0,
-        beacon_height: 0,
-        pools: BTreeMap::from([(0, g)]),
-    }
-}
-
 impl Sim {
     /// Sets up replica keys, agents and the initial events from `seed`.
     pub fn new(s: &Scenario, p: SimParams, seed: u64, trace: Option<Box<dyn Write>>) -> Self {
@@ -278,7 +158,7 @@ impl Sim {
         } else {
             p.cfg.boundary_nodes
         };
-        let nodes: Vec<IcNode> = (0..n).map(|i| genesis_node(i, &p, &net, boundary)).collect();
+        let nodes: Vec<IcNode> = (0..n).map(|i| round::genesis_node(i, &p, &net, boundary)).collect();
         let honest: Vec<u32> = nodes.iter().filter(|x| x.role == Role::Honest).map(|x| x.id).collect();
         let mut obs_rng = StdRng::seed_from_u64(sub(4));
         let observers: Vec<u32> = (0..p.rounds + 4)

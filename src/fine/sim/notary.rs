@@ -182,15 +182,6 @@ mod tests {
         assert!(sim.notarize(i, 1, RANK1_DUE_US).is_empty(), "signed once");
     }
 
-    /// The delay grows by 1.5^g with the finality gap g.
-    #[test]
-    fn notary_delay_backs_off_with_the_finality_gap() {
-        let sim = fixture(HONEST, "");
-        assert_eq!(sim.p.notary_delay_us(1, 0), 1_300_000);
-        assert_eq!(sim.p.notary_delay_us(1, 2), 300_000 + 2_250_000);
-        assert_eq!(sim.p.notary_delay_us(0, 5), 300_000);
-    }
-
     /// After signing rank 0 the notary never signs a rank-1 block at that height.
     #[test]
     fn notary_never_signs_a_higher_rank_than_one_it_signed() {

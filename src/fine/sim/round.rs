@@ -1,8 +1,44 @@
-//! Round structure: a node enters round h once it holds a notarization and the beacon of
-//! h - 1; at the start it schedules its proposal, signs its beacon share and looks for
-//! something to notarize.
+//! Round structure: every node starts at height 0 holding genesis, notarized and finalized.
+//! It enters round h once it holds a notarization and the beacon of h - 1; at the start it
+//! schedules its proposal, signs its beacon share and looks for something to notarize.
 
-use super::Sim;
+use super::{Sim, SimParams};
+use crate::fine::agents::{role_of, BlockState, HeightPool, IcNode, Role};
+use crate::fine::network::Network;
+use std::collections::BTreeMap;
+
+/// Node `i` at genesis: it holds block 0, notarized and finalized.
+pub(super) fn genesis_node(i: u32, p: &SimParams, net: &Network, boundary: u32) -> IcNode {
+    let role = role_of(i, p.role_counts);
+    let mut g = HeightPool::default();
+    g.blocks.insert(
+        0,
+        BlockState {
+            received: true,
+            notarized: true,
+            finalized: true,
+            ..Default::default()
+        },
+    );
+    g.notarized.push(0);
+    IcNode {
+        id: i,
+        subnet: 0,
+        data_center: i,
+        neighbours: net.overlay.get(i as usize).cloned().unwrap_or_default(),
+        is_boundary: i >= p.n - boundary,
+        role,
+        up: role != Role::Crashed,
+        epoch: 0,
+        busy_until_us: 0,
+        height: 0,
+        round_start_us: 0,
+        notarized_height: 0,
+        finalized_height: 0,
+        beacon_height: 0,
+        pools: BTreeMap::from([(0, g)]),
+    }
+}
 
 impl Sim {
     /// Starts the next round(s) of node i at `t` (µs) while it holds notarization and beacon
