@@ -1,5 +1,5 @@
 //! The unit tests' subnet: 4 nodes (f = 1, quorum 3, beacon threshold 2, 2 makers), constant
-//! 100 ms delays, U = 1 s, N0 = 300 ms, no modeled crypto time, no clients unless asked.
+//! 100 ms delays, U = 1 s, N0 = 300 ms, no modeled crypto time and no clients unless asked.
 //! [`fixture`] returns it right after construction: every node is in round 1 at T0 = 0 and
 //! nothing in the queue has run.
 
@@ -17,10 +17,15 @@ pub const EQUIVOCATING: &str = "equivocating = 1";
 /// The fixture subnet with `faults` (the `[faults]` table's lines) and extra `[fine]` lines.
 pub fn fixture(faults: &str, fine: &str) -> Sim {
     let clients = if fine.contains("clients") { "" } else { "clients = 0\n" };
+    let crypto_time = if fine.contains("crypto_time") {
+        ""
+    } else {
+        "crypto_time = false\n"
+    };
     let text = format!(
         "name = \"unit\"\n[subnet]\nnodes = 4\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
          [network]\ndelay = {{ dist = \"constant\", ms = 100.0 }}\n[faults]\n{faults}\n\
-         [run]\nreplicas = 1\nrounds = 20\nseed = 1\n[fine]\ncrypto_time = false\n{clients}{fine}\n"
+         [run]\nreplicas = 1\nrounds = 20\nseed = 1\n[fine]\n{crypto_time}{clients}{fine}\n"
     );
     let s = parse(&text, "unit.toml", Path::new("."))
         .expect("fixture scenario")

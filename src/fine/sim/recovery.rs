@@ -148,33 +148,49 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{fixture, HONEST};
-    use super::super::Ev;
+    use super::super::{Ev, Sim};
+    use crate::fine::agents::BlockId;
 
     /// A recovered node adopts a peer's finalized block and notarized tip and resumes from
     /// the tip's height.
     #[test]
     fn recovering_node_catches_up_from_a_peers_tip() {
-        let mut sim = fixture(HONEST, "");
-        let b1 = sim.block(1, 0);
-        sim.advance_beacon(1);
-        let b2 = sim.block_on(2, 0, b1);
-        let peer = 1;
-        {
-            let p = &mut sim.nodes[peer as usize];
-            p.pool(1).notarized.push(b1);
-            p.pool(2).notarized.push(b2);
-            p.notarized_height = 2;
-            p.finalized_height = 1;
-            p.beacon_height = 1;
-        }
+        let (mut sim, b1, b2) = peer_at_height_2("");
         let i = 3;
         sim.nodes[i as usize].pools.clear();
-        sim.catch_up(i, peer, 9_000);
+        sim.catch_up(i, 1, 9_000);
         let n = &sim.nodes[i as usize];
         assert_eq!((n.finalized_height, n.notarized_height, n.beacon_height), (1, 2, 1));
         assert_eq!(n.height, 2, "no beacon of height 2 yet: stays in round 2");
         assert!(n.pools[&1].blocks[&b1].finalized);
         assert_eq!(n.pools[&2].notarized, [b2]);
+    }
+
+    /// With a CUP at the peer's finalized height, the node combines and verifies it first:
+    /// `verify_us` (600 µs) of CPU before it resumes.
+    #[test]
+    fn catch_up_verifies_the_peers_cup() {
+        let (mut sim, _, _) = peer_at_height_2("cup_interval = 1\ncrypto_time = true");
+        let combinations = sim.art.stats.combinations;
+        sim.catch_up(3, 1, 9_000);
+        assert_eq!(sim.art.stats.combinations, combinations + 1);
+        assert_eq!(sim.nodes[3].busy_until_us, 9_600);
+        assert_eq!(sim.nodes[3].finalized_height, 1);
+    }
+
+    /// The fixture with peer 1 at notarized height 2 (block b2 on b1) and finalized height 1.
+    fn peer_at_height_2(fine: &str) -> (Sim, BlockId, BlockId) {
+        let mut sim = fixture(HONEST, fine);
+        let b1 = sim.block(1, 0);
+        sim.advance_beacon(1);
+        let b2 = sim.block_on(2, 0, b1);
+        let p = &mut sim.nodes[1];
+        p.pool(1).notarized.push(b1);
+        p.pool(2).notarized.push(b2);
+        p.notarized_height = 2;
+        p.finalized_height = 1;
+        p.beacon_height = 1;
+        (sim, b1, b2)
     }
 
     /// The catch-up request goes to an up honest peer other than the node itself.
