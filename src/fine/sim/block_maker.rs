@@ -1,0 +1,126 @@
+//! Block making: the rank-r block maker of height h proposes at T0 + r U (T0: its round start)
+//! unless it has seen a valid block of lower rank or a notarization by then. An equivocating
+//! maker proposes two variants with the same payload.
+
+use super::{Emit, Ev, Msg, Sim};
+use crate::fine::agents::{Block, BlockId, Role};
+
+impl Sim {
+    /// The proposal timer of node i for round h started at `t` (µs): at `t + rank U` if it
+    /// proposes and is a ranked maker of h.
+    pub(super) fn proposal_timer(&self, i: u32, h: u64, t: u64) -> Option<Emit> {
+        let n = &self.nodes[i as usize];
+        if !n.role.proposes() {
+            return None;
+        }
+        let rank = self.rank_of(h, i)?;
+        let ev = Ev::MakeBlock {
+            node: i,
+            epoch: n.epoch,
+            height: h,
+            rank,
+        };
+        Some(Emit::Timer {
+            at_us: t + rank as u64 * self.p.unit_us,
+            ev,
+        })
+    }
+
+    /// Node i's proposal time for rank `rank` at height h has come (`t`, µs).
+    pub(super) fn make_block(&mut self, i: u32, h: u64, rank: u32, t: u64) {
+        let blocks = self.propose(i, h, rank, t);
+        self.apply(i, t, blocks);
+    }
+
+    /// The blocks node i proposes at `t` (µs) as rank `rank` maker of h, on its first
+    /// notarized block of h - 1: none if it left round h or saw a lower rank's block or a
+    /// notarization at h. The blocks enter the arena signed.
+    fn propose(&mut self, i: u32, h: u64, rank: u32, t: u64) -> Vec<Emit> {
+        let n = &self.nodes[i as usize];
+        if n.height != h {
+            return Vec::new();
+        }
+        let lower_seen = n.pools.get(&h).is_some_and(|pool| {
+            !pool.notarized.is_empty()
+                || pool
+                    .blocks
+                    .iter()
+                    .any(|(&b, st)| st.received && self.blocks[b as usize].rank < rank)
+        });
+        if lower_seen {
+            return Vec::new();
+        }
+        let parent = n.pools[&(h - 1)].notarized[0];
+        let payload = self.select_payload(i, parent, t);
+        let variants = if n.role == Role::Equivocating { 2 } else { 1 };
+        let mut out = Vec::with_capacity(variants as usize);
+        for v in 0..variants {
+            let id = self.blocks.len() as BlockId;
+            let digest = Block::compute_digest(&self.blocks[parent as usize].digest, h, rank, i, v, &payload);
+            self.blocks.push(Block {
+                id,
+                parent,
+                height: h,
+                rank,
+                maker: i,
+                variant: v,
+                payload: payload.clone(),
+                digest,
+            });
+            self.art.sign_block(id, i, &digest);
+            out.push(Emit::Signed(Msg::Block(id)));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{fixture, EQUIVOCATING, HONEST};
+    use super::super::{Emit, Ev, Msg};
+
+    /// The rank-1 maker's timer is at T0 + U (U = 1 s in the fixture).
+    #[test]
+    fn rank_r_maker_proposes_at_round_start_plus_r_units() {
+        let sim = fixture(HONEST, "");
+        let maker = sim.rankings[1][1];
+        match sim.proposal_timer(maker, 1, 250) {
+            Some(Emit::Timer {
+                at_us,
+                ev: Ev::MakeBlock { rank, height, .. },
+            }) => assert_eq!((at_us, rank, height), (1_000_250, 1, 1)),
+            other => panic!("expected a MakeBlock timer, got {other:?}"),
+        }
+        let not_maker = (0..4).find(|&i| sim.rank_of(1, i).is_none()).unwrap();
+        assert!(sim.proposal_timer(not_maker, 1, 250).is_none());
+    }
+
+    /// A maker that received a valid lower-rank block proposes nothing; without it, one block.
+    #[test]
+    fn maker_skips_when_it_saw_a_lower_rank_block() {
+        let mut sim = fixture(HONEST, "");
+        let maker = sim.rankings[1][1];
+        let leader_block = sim.block(1, 0);
+        let before = sim.blocks.len();
+        let mine = sim.propose(maker, 1, 1, 1_000_000);
+        assert_eq!(mine.len(), 1);
+        assert!(matches!(mine[0], Emit::Signed(Msg::Block(b)) if b as usize == before));
+        sim.process(maker, Msg::Block(leader_block), 1_000_000);
+        assert!(sim.propose(maker, 1, 1, 1_000_000).is_empty());
+    }
+
+    /// An equivocating maker proposes two validly signed variants with different digests.
+    #[test]
+    fn equivocating_maker_proposes_two_variants() {
+        let mut sim = fixture(EQUIVOCATING, "");
+        let maker = 0;
+        let rank = sim.rank_of(1, maker).unwrap_or(0);
+        let out = sim.propose(maker, 1, rank, 0);
+        assert_eq!(out.len(), 2);
+        let n = sim.blocks.len();
+        let (a, b) = (&sim.blocks[n - 2], &sim.blocks[n - 1]);
+        assert_eq!((a.variant, b.variant, a.maker, b.maker), (0, 1, maker, maker));
+        assert_ne!(a.digest, b.digest);
+        assert!(sim.art.block_valid(a.id) && sim.art.block_valid(b.id));
+    }
+}

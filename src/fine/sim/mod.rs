@@ -1,0 +1,380 @@
+//! One replica of the fine engine: every node runs ICC on its own view (see
+//! `../shared/ICC-MODEL.md`), messages cross the simulated network, crypto is real.
+//!
+//! Per node and height h (its round): the round starts when the node holds a notarization and
+//! the beacon of h - 1; it then signs its beacon share for h, and if it is the rank-r block
+//! maker it proposes at T0 + r U unless it has seen a valid block of lower rank. As a committee
+//! member it notarization-signs every block of the lowest rank seen (parent notarized in its
+//! view) once that rank's notary delay N0 + r U 1.5^g has passed since T0 (g = its notarized -
+//! finalized height, evaluated when it decides), never a rank higher than one it signed. 2f+1
+//! valid shares on a block notarize it: the node ends the round and relays the notarization.
+//! It signs a finalization share iff it saw exactly one notarized block at h and signed no
+//! other block at h; 2f+1 finalization shares finalize the block and its ancestors.
+//!
+//! Modeled CPU time (`[fine] crypto_time`): each node has one CPU that performs its crypto in
+//! arrival order; a received artifact takes effect once verified, a signature is sent once made.
+//!
+//! One module per protocol role, in the style of dfinity/ic's `rs/consensus`: a role reads the
+//! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
+//! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
+//! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
+//! [`recovery`]: crashes and catch-up; [`workload`]: clients; [`liveness`]: stalls, pruning.
+//!
+//! Determinism: the event queue breaks ties by push order, so the order of `q.push` calls and
+//! of every draw from `rng` and `net` is part of the output.
+
+#![deny(missing_docs)]
+
+mod beacon;
+mod block_maker;
+mod delivery;
+mod finalizer;
+#[cfg(test)]
+mod fixture;
+mod liveness;
+mod notary;
+mod params;
+mod recovery;
+mod round;
+mod workload;
+
+use super::agents::*;
+use super::artifacts::{Artifacts, ShareKind};
+use super::events::{mix64, EventQueue};
+use super::monitor::{Monitor, RequestStats};
+use super::network::Network;
+use crate::scenario::Scenario;
+use delivery::Msg;
+pub use params::SimParams;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashSet, VecDeque};
+use std::io::Write;
+
+/// Simulator events. Node timers carry the node's epoch: a crash or recovery in between
+/// voids them.
+#[derive(Clone, Debug)]
+enum Ev {
+    /// A message arrives (its verification, if any, is still to be done).
+    Deliver { to: u32, msg: Msg },
+    /// A message takes effect (verified, or made by the node itself).
+    Process { to: u32, msg: Msg },
+    /// The node finished combining the beacon of `height`.
+    BeaconReady { node: u32, epoch: u32, height: u64 },
+    /// The rank-`rank` block maker's proposal time T0 + rank U has come.
+    MakeBlock {
+        node: u32,
+        epoch: u32,
+        height: u64,
+        rank: u32,
+    },
+    /// A notary delay ran out.
+    NotaryTimer { node: u32, epoch: u32, height: u64 },
+    /// Dynamic failures: the node goes down.
+    Crash { node: u32 },
+    /// Dynamic failures: the node comes back up.
+    Recover { node: u32 },
+    /// A peer's catch-up package and tip reach a recovering node.
+    CatchUpReply { node: u32, epoch: u32, peer: u32 },
+    /// Client `client` submits its next request.
+    Request { client: u32 },
+    /// Checks whether the subnet made progress within the stall horizon.
+    StallCheck,
+}
+
+/// What a role asks the simulator to do for one node; applied by [`Sim::apply`], the one place
+/// that charges CPU time, sends messages and schedules timers.
+#[derive(Debug)]
+enum Emit {
+    /// Sign `msg` (`sign_us` of the node's CPU), trace it, send it to every peer and let it
+    /// take effect at the node itself once signed.
+    Signed(Msg),
+    /// Send an already verified aggregate to every peer (no CPU time).
+    Relay(Msg),
+    /// Schedule `ev` at `at_us` (µs).
+    Timer { at_us: u64, ev: Ev },
+}
+
+/// Result of one replica.
+pub struct ReplicaResult {
+    /// Measurements per height, safety, stalls.
+    pub monitor: Monitor,
+    /// Crypto work done.
+    pub crypto: super::artifacts::CryptoStats,
+    /// Events processed.
+    pub events: u64,
+    /// Messages delivered.
+    pub messages: u64,
+    /// Simulated time at the end, µs.
+    pub sim_time_us: u64,
+    /// Client request statistics.
+    pub requests: RequestStats,
+}
+
+/// One simulated subnet.
+pub struct Sim {
+    p: SimParams,
+    nodes: Vec<IcNode>,
+    blocks: Vec<Block>,
+    requests: Vec<Request>,
+    /// Requests not finalized yet, in submission order.
+    pending: VecDeque<u32>,
+    clients: Vec<Client>,
+    q: EventQueue<Ev>,
+    net: Network,
+    /// The replica's keys, shares, aggregates, beacons and CUPs.
+    pub art: Artifacts,
+    /// Block makers of each height in rank order (index = height).
+    rankings: Vec<Vec<u32>>,
+    /// Notarization committee of each height (index = height).
+    committees: Vec<SignerSet>,
+    rng: StdRng,
+    /// Measurements per height, safety, stalls.
+    pub monitor: Monitor,
+    trace: Option<Box<dyn Write>>,
+    /// (receiver, arrival µs) of the latest broadcast.
+    scratch: Vec<(u32, u64)>,
+    /// Highest height notarized by an honest node.
+    max_notarized: u64,
+    /// Time of the latest new `max_notarized`, µs.
+    last_progress_us: u64,
+    /// Blocks whose notarization/finalization was already flooded (gossip mode).
+    flooded: HashSet<(BlockId, ShareKind)>,
+    now: u64,
+    done: bool,
+    /// Crypto artifacts below this height are freed.
+    pruned_below: u64,
+}
+
+impl Sim {
+    /// Sets up replica keys, agents and the initial events from `seed`.
+    pub fn new(s: &Scenario, p: SimParams, seed: u64, trace: Option<Box<dyn Write>>) -> Self {
+        let n = p.n;
+        let sub = |k: u64| mix64(seed ^ mix64(k));
+        let art = Artifacts::setup(n, p.f, sub(1));
+        let net = Network::new(s.network.delay.clone(), n, p.cfg.gossip_fanout, sub(2));
+        let boundary = if p.cfg.boundary_nodes == 0 {
+            n
+        } else {
+            p.cfg.boundary_nodes
+        };
+        let nodes: Vec<IcNode> = (0..n).map(|i| round::genesis_node(i, &p, &net, boundary)).collect();
+        let honest: Vec<u32> = nodes.iter().filter(|x| x.role == Role::Honest).map(|x| x.id).collect();
+        let mut obs_rng = StdRng::seed_from_u64(sub(4));
+        let observers: Vec<u32> = (0..p.rounds + 4)
+            .map(|_| {
+                if honest.is_empty() {
+                    u32::MAX
+                } else {
+                    honest[obs_rng.random_range(0..honest.len())]
+                }
+            })
+            .collect();
+        let clients = workload::clients(&nodes, &p.cfg);
+        let genesis = Block {
+            id: 0,
+            parent: 0,
+            height: 0,
+            rank: 0,
+            maker: 0,
+            variant: 0,
+            payload: Vec::new(),
+            digest: super::crypto::sha256(b"ictwin-genesis"),
+        };
+        let mut sim = Sim {
+            q: EventQueue::new(sub(5)),
+            nodes,
+            blocks: vec![genesis],
+            requests: Vec::new(),
+            pending: VecDeque::new(),
+            clients,
+            net,
+            art,
+            rankings: Vec::new(),
+            committees: Vec::new(),
+            rng: StdRng::seed_from_u64(sub(6)),
+            monitor: Monitor::new(observers),
+            trace,
+            scratch: Vec::new(),
+            max_notarized: 0,
+            last_progress_us: 0,
+            flooded: HashSet::new(),
+            now: 0,
+            done: false,
+            pruned_below: 0,
+            p,
+        };
+        sim.trace_line(0, u32::MAX, 0, "genesis", 0);
+        // The order of these first draws and pushes is part of the output.
+        sim.start_failures();
+        sim.start_clients();
+        for i in 0..n {
+            if sim.nodes[i as usize].up {
+                sim.nodes[i as usize].height = 0;
+                sim.maybe_advance(i, 0);
+            }
+        }
+        sim.schedule(sim.p.horizon_us, Ev::StallCheck);
+        sim
+    }
+
+    /// Exponential duration with mean `mean_ms`, µs (at least 1 µs); one draw from `rng`.
+    fn exp_us(&mut self, mean_ms: f64) -> u64 {
+        let u: f64 = self.rng.random::<f64>();
+        ((-(1.0 - u).ln() * mean_ms * 1000.0) as u64).max(1)
+    }
+
+    /// Writes one trace line `time_ms,node,height,kind,rank` (`t` in µs; node `u32::MAX`:
+    /// the subnet, written empty).
+    fn trace_line(&mut self, t: u64, node: u32, h: u64, kind: &str, rank: u32) {
+        if let Some(w) = self.trace.as_mut() {
+            let node = if node == u32::MAX {
+                String::new()
+            } else {
+                node.to_string()
+            };
+            let _ = writeln!(w, "{:.3},{node},{h},{kind},{rank}", t as f64 / 1000.0);
+        }
+    }
+
+    /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
+    /// the run stalls for good. `stop` aborts early (returns false).
+    pub fn run(&mut self, stop: &std::sync::atomic::AtomicBool) -> bool {
+        let mut k = 0u32;
+        while !self.done {
+            let Some((t, ev)) = self.q.pop() else {
+                self.stall_for_good();
+                break;
+            };
+            self.now = t;
+            self.handle(t, ev);
+            k = k.wrapping_add(1);
+            if k.is_multiple_of(4096) && stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return false;
+            }
+        }
+        if let Some(w) = self.trace.as_mut() {
+            let _ = w.flush();
+        }
+        true
+    }
+
+    /// Result of the replica.
+    pub fn result(self) -> ReplicaResult {
+        ReplicaResult {
+            crypto: self.art.stats.clone(),
+            events: self.q.processed(),
+            messages: self.net.deliveries,
+            sim_time_us: self.now,
+            requests: self.monitor.requests.clone(),
+            monitor: self.monitor,
+        }
+    }
+
+    /// Dispatches event `ev` at `t` (µs) to its role; node timers of a down node or an
+    /// older epoch are dropped.
+    fn handle(&mut self, t: u64, ev: Ev) {
+        match ev {
+            Ev::Deliver { to, msg } => self.deliver(to, msg, t),
+            Ev::Process { to, msg } => {
+                if self.nodes[to as usize].up {
+                    self.process(to, msg, t)
+                }
+            }
+            Ev::BeaconReady { node, epoch, height } => {
+                if self.alive(node, epoch) {
+                    self.beacon_ready(node, height, t)
+                }
+            }
+            Ev::MakeBlock {
+                node,
+                epoch,
+                height,
+                rank,
+            } => {
+                if self.alive(node, epoch) {
+                    self.make_block(node, height, rank, t)
+                }
+            }
+            Ev::NotaryTimer { node, epoch, height } => {
+                if self.alive(node, epoch) {
+                    self.try_notarize(node, height, t)
+                }
+            }
+            Ev::Crash { node } => self.crash(node, t),
+            Ev::Recover { node } => self.recover(node, t),
+            Ev::CatchUpReply { node, epoch, peer } => {
+                if self.alive(node, epoch) {
+                    self.catch_up(node, peer, t)
+                }
+            }
+            Ev::Request { client } => self.request(client, t),
+            Ev::StallCheck => self.stall_check(t),
+        }
+    }
+
+    /// Node i is up and still in `epoch` (no crash or recovery since the timer was set).
+    fn alive(&self, i: u32, epoch: u32) -> bool {
+        let n = &self.nodes[i as usize];
+        n.up && n.epoch == epoch
+    }
+
+    /// Reserves `cost_us` of node i's CPU from `t` (µs); returns when the work is done
+    /// (`t` itself when crypto time is off or the cost is 0).
+    fn cpu(&mut self, i: u32, t: u64, cost_us: f64) -> u64 {
+        if !self.p.cfg.crypto_time || cost_us <= 0.0 {
+            return t;
+        }
+        let n = &mut self.nodes[i as usize];
+        let done = n.busy_until_us.max(t) + cost_us.round() as u64;
+        n.busy_until_us = done;
+        done
+    }
+
+    /// Sends `msg` from node `from` at `t` (µs) to every other up node that relays; one
+    /// network sample per receiver, pushed in the network's order.
+    fn broadcast(&mut self, from: u32, t: u64, msg: Msg) {
+        let nodes = &self.nodes;
+        self.net.broadcast(
+            from,
+            t,
+            |j| nodes[j as usize].up && nodes[j as usize].role.relays(),
+            &mut self.scratch,
+        );
+        for &(j, arr) in &self.scratch {
+            self.q.push(
+                arr,
+                Ev::Deliver {
+                    to: j,
+                    msg: msg.clone(),
+                },
+            );
+        }
+    }
+
+    /// Schedules `ev` at `at_us` (µs): node timers and the subnet's own events (failures,
+    /// requests, stall checks). Messages are pushed by [`Sim::broadcast`] and delivery.
+    fn schedule(&mut self, at_us: u64, ev: Ev) {
+        self.q.push(at_us, ev);
+    }
+
+    /// Applies, in order, what a role of node i decided at `t` (µs). A signed message costs
+    /// `sign_us`, is traced and broadcast when signed, then takes effect at the node itself.
+    fn apply(&mut self, i: u32, t: u64, emits: impl IntoIterator<Item = Emit>) {
+        for e in emits {
+            match e {
+                Emit::Signed(msg) => {
+                    let t1 = self.cpu(i, t, self.p.cfg.costs.sign_us);
+                    if let Some((kind, rank)) = self.signed_trace(&msg) {
+                        let h = self.msg_height(&msg);
+                        self.trace_line(t1, i, h, kind, rank);
+                    }
+                    self.broadcast(i, t1, msg.clone());
+                    self.q.push(t1, Ev::Process { to: i, msg });
+                }
+                Emit::Relay(msg) => self.broadcast(i, t, msg),
+                Emit::Timer { at_us, ev } => self.schedule(at_us, ev),
+            }
+        }
+    }
+}
