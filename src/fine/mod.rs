@@ -22,8 +22,6 @@ pub mod monitor;
 pub mod network;
 pub mod sim;
 
-// `sim` imports the `[fine]` table by its former path `super::config`.
-use crate::scenario::fine as config;
 pub use crate::scenario::{CryptoCosts, FineConfig};
 
 use crate::scenario::Scenario;

@@ -1,7 +1,7 @@
 //! Parameters of a replica, derived from the scenario: subnet size and thresholds, unit and
 //! notary delays (µs), fault roles, the stall horizon.
 
-use crate::fine::config::FineConfig;
+use crate::scenario::FineConfig;
 use crate::scenario::Scenario;
 
 /// Notary delays are capped here, µs (2^40 µs, as in the coarse model).

@@ -4,7 +4,7 @@
 
 use super::{Ev, Sim};
 use crate::fine::agents::{BlockId, Client, IcNode, Request};
-use crate::fine::config::FineConfig;
+use crate::scenario::FineConfig;
 use std::collections::HashSet;
 
 /// Ingress messages per block (deployed limit).
