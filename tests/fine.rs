@@ -219,3 +219,56 @@ fn bad_fine_table_is_a_clear_error() {
     );
     assert!(e.contains("fine.invalid_share"), "{e}");
 }
+
+/// A trace sink with room for `left` bytes, then "No space left on device" (a full disk).
+struct FullAfter {
+    left: usize,
+    /// Bytes accepted so far, shared with the test.
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FullAfter {
+    fn new(left: usize) -> Self {
+        FullAfter {
+            left,
+            written: Default::default(),
+        }
+    }
+}
+
+impl std::io::Write for FullAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        self.written.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A trace that cannot be written whole fails the run (it used to end silently truncated
+/// with exit 0), whether the disk fills mid-run, at the final flush or at the header.
+#[test]
+fn trace_write_errors_fail_the_run() {
+    let s = scenario(4, CONST100, "", "crypto_time = false", 60);
+    // The whole trace is several 8 KiB buffers long, so the failures below land in the header,
+    // the first buffer, and a later one.
+    let whole = FullAfter::new(1 << 30);
+    let written = whole.written.clone();
+    fine::run(&s, Some(Box::new(whole)), &AtomicBool::new(false), &|_| {}).unwrap();
+    let size = written.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(size > 12_000 + 8192, "trace of {size} bytes");
+    for left in [0, 20, 3000, 12_000] {
+        let sink: Box<dyn std::io::Write + Send> = Box::new(FullAfter::new(left));
+        let e = match fine::run(&s, Some(sink), &AtomicBool::new(false), &|_| {}) {
+            Ok(_) => panic!("room for {left} bytes: the run succeeded with a truncated trace"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(e.contains("cannot write the trace"), "{e}");
+    }
+}

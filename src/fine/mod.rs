@@ -74,9 +74,17 @@ pub fn config_of(s: &Scenario) -> Result<FineConfig> {
     Ok(cfg)
 }
 
+/// A buffered trace writer with its CSV header written.
+fn open_trace(w: Box<dyn Write + Send>) -> std::io::Result<Box<dyn Write>> {
+    let mut w = std::io::BufWriter::new(w);
+    writeln!(w, "time_ms,node,height,kind,rank")?;
+    Ok(Box::new(w))
+}
+
 /// Runs `s.run.replicas` independent replicas of `s.run.rounds` heights (in parallel).
 /// `trace` receives the protocol events of replica 0. `progress(done_replicas)` is called
-/// as replicas finish. Returns an error when interrupted through `stop`.
+/// as replicas finish. Returns an error when interrupted through `stop` or when a write to
+/// `trace` fails (the caller discards the partial trace).
 pub fn run(
     s: &Scenario,
     trace: Option<Box<dyn Write + Send>>,
@@ -93,6 +101,12 @@ pub fn run(
     let start = Instant::now();
     let trace = std::sync::Mutex::new(trace);
     let done = AtomicU64::new(0);
+    let trace_error = std::sync::Mutex::new(None);
+    let record_trace_error = |e: std::io::Error| {
+        if let Ok(mut slot) = trace_error.lock() {
+            slot.get_or_insert(e);
+        }
+    };
     let results: Vec<Option<(Vec<u64>, sim::ReplicaResult)>> = (0..replicas)
         .into_par_iter()
         .map(|r| {
@@ -101,16 +115,22 @@ pub fn run(
             }
             let p = sim::SimParams::from_scenario(s, &cfg, rounds);
             let tr: Option<Box<dyn Write>> = if r == 0 {
-                trace.lock().ok()?.take().map(|w| {
-                    let mut w: Box<dyn Write> = Box::new(std::io::BufWriter::new(w));
-                    let _ = writeln!(w, "time_ms,node,height,kind,rank");
-                    w
-                })
+                match trace.lock().ok()?.take().map(open_trace).transpose() {
+                    Ok(w) => w,
+                    Err(e) => {
+                        record_trace_error(e);
+                        return None;
+                    }
+                }
             } else {
                 None
             };
             let mut sim = sim::Sim::new(s, p, replica_seed(s.run.seed, r), tr);
             if !sim.run(stop) {
+                return None;
+            }
+            if let Some(e) = sim.trace_error() {
+                record_trace_error(e);
                 return None;
             }
             let res = sim.result();
@@ -126,6 +146,9 @@ pub fn run(
             Some((a, res))
         })
         .collect();
+    if let Some(e) = trace_error.into_inner().ok().flatten() {
+        return Err(anyhow::Error::new(e).context("cannot write the trace"));
+    }
     if stop.load(Ordering::SeqCst) || results.iter().any(Option::is_none) {
         bail!("interrupted: nothing written");
     }

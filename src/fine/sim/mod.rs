@@ -132,6 +132,8 @@ pub struct Sim {
     /// Measurements per height, safety, stalls.
     pub monitor: Monitor,
     trace: Option<Box<dyn Write>>,
+    /// The first error writing the trace; the trace is closed from then on.
+    trace_error: Option<std::io::Error>,
     /// (receiver, arrival µs) of the latest broadcast.
     scratch: Vec<(u32, u64)>,
     /// Highest height notarized by an honest node.
@@ -195,6 +197,7 @@ impl Sim {
             rng: StdRng::seed_from_u64(sub(6)),
             monitor: Monitor::new(observers),
             trace,
+            trace_error: None,
             scratch: Vec::new(),
             max_notarized: 0,
             last_progress_us: 0,
@@ -233,8 +236,22 @@ impl Sim {
             } else {
                 node.to_string()
             };
-            let _ = writeln!(w, "{:.3},{node},{h},{kind},{rank}", t as f64 / 1000.0);
+            if let Err(e) = writeln!(w, "{:.3},{node},{h},{kind},{rank}", t as f64 / 1000.0) {
+                self.close_trace(e);
+            }
         }
+    }
+
+    /// Records the first trace write error and stops tracing (a later write would only
+    /// produce a trace with a hole in it).
+    fn close_trace(&mut self, e: std::io::Error) {
+        self.trace = None;
+        self.trace_error.get_or_insert(e);
+    }
+
+    /// The error that ended the trace, if writing (or flushing) it failed.
+    pub fn trace_error(&mut self) -> Option<std::io::Error> {
+        self.trace_error.take()
     }
 
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
@@ -253,8 +270,8 @@ impl Sim {
                 return false;
             }
         }
-        if let Some(w) = self.trace.as_mut() {
-            let _ = w.flush();
+        if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
+            self.close_trace(e);
         }
         true
     }
