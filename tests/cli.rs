@@ -239,3 +239,57 @@ fn crypto_bench_prints_a_costs_table_that_a_scenario_accepts() {
         "a share in a batch costs less than a verify\n{table}"
     );
 }
+
+/// A `--calibration` file is checked like a scenario's `[calibration]` table (it used to be
+/// taken as is: `delay_scale = -1` gave a network without delay), naming file, line and key;
+/// and `--threads 0` is refused instead of silently meaning every core.
+#[test]
+fn bad_calibration_file_and_zero_threads_are_errors() {
+    let dir = tmp("badcal");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    for (text, key) in [
+        ("delay_scale = -1.0", "calibration.delay_scale"),
+        ("delay_scale = 0.0", "calibration.delay_scale"),
+        ("delay_scale = nan", "calibration.delay_scale"),
+        ("round_overhead_ms = -3.0", "calibration.round_overhead_ms"),
+        ("finalization_overhead_ms = inf", "calibration.finalization_overhead_ms"),
+        ("gossip_hop_scale = nan", "calibration.gossip_hop_scale"),
+        ("gossip_hop_scale = -3.0", "calibration.gossip_hop_scale"),
+        ("gossip_hop_scale = 1e300", "calibration.gossip_hop_scale"),
+    ] {
+        let path = dir.join("cal.toml");
+        std::fs::write(&path, format!("# fitted\n[calibration]\n{text}\n")).unwrap();
+        let o = ictwin(&[
+            "run",
+            "--calibration",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{text}: {err}");
+        assert!(err.contains("cal.toml:3") && err.contains(key), "{text}: {err}");
+        assert!(!out.exists(), "{text}: output written despite the error");
+        // The same table inside a scenario file is refused the same way.
+        let scen = dir.join("scen.toml");
+        std::fs::write(
+            &scen,
+            format!("name = \"x\"\n[subnet]\nnodes = 4\n[calibration]\n{text}\n"),
+        )
+        .unwrap();
+        let o = ictwin(&["run", scen.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "scenario {text}: {err}");
+        assert!(
+            err.contains("scen.toml:5") && err.contains(key),
+            "scenario {text}: {err}"
+        );
+    }
+    let o = ictwin(&["run", "--threads", "0", "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}"); // clap's usage error
+    assert!(err.contains("--threads"), "{err}");
+    assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

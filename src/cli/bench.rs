@@ -17,9 +17,9 @@ pub struct BenchArgs {
     pub replicas: u64,
     #[arg(long, default_value_t = 100)]
     pub rounds: u64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads, at least 1 (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
     /// Timed repetitions; the best is reported.
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
@@ -31,7 +31,7 @@ pub struct BenchArgs {
 /// `ictwin bench`.
 pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
+        .num_threads(a.threads.map_or(0, |t| t as usize))
         .build()?;
     let mut scenarios = Vec::new();
     if a.scenarios.is_empty() {

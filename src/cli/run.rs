@@ -29,9 +29,9 @@ pub struct RunArgs {
     /// Output directory (default `results/<name>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads for the CPU engine (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads for the CPU engine, at least 1 (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
     /// Calibration file (a `[calibration]` table, see `ictwin calibrate`); overrides the scenario's.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
@@ -61,7 +61,7 @@ pub fn cmd_run(args: &RunArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
     let stop = stop_flag();
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(args.threads.map_or(0, |t| t as usize))
         .build()?;
     let progress = Progress::new(s.run.replicas, "replicas", args.quiet);
     let outcome = pool.install(|| run_coarse(&prep, args.engine, &progress, stop))?;

@@ -141,25 +141,7 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
         ));
     }
     if let Some(c) = &s.calibration {
-        if !c.delay_scale.is_finite() || c.delay_scale < 0.0 || c.delay_scale > 60000.0 {
-            return Err(err(
-                "calibration",
-                "delay_scale",
-                format!("must be between 0 and 60000, got {}", c.delay_scale),
-            ));
-        }
-        for (key, v) in [
-            ("round_overhead_ms", c.round_overhead_ms),
-            ("finalization_overhead_ms", c.finalization_overhead_ms),
-        ] {
-            if !v.is_finite() || v < 0.0 || v * 1000.0 > u32::MAX as f64 {
-                return Err(err(
-                    "calibration",
-                    key,
-                    format!("must be between 0 and 4294967 ms, got {v}"),
-                ));
-            }
-        }
+        c.check().map_err(|(key, msg)| err("calibration", key, msg))?;
     }
     Ok(warnings)
 }
@@ -187,6 +169,12 @@ pub fn load_calibration(path: &Path) -> Result<Calibration> {
             toml_error_location(&text, &e),
             e.message().trim()
         )
+    })?;
+    f.calibration.check().map_err(|(key, msg)| {
+        let loc = line_of(&text, "calibration", key)
+            .map(|l| format!(":{l}"))
+            .unwrap_or_default();
+        anyhow::anyhow!("{}{loc}: key `calibration.{key}`: {msg}", path.display())
     })?;
     Ok(f.calibration)
 }

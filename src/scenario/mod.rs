@@ -153,7 +153,48 @@ pub struct Calibration {
     pub gossip_hop_scale: f64,
 }
 
+/// Largest calibrated delay scale: a scaled table sample must stay within the kernel's µs
+/// range (the scale is applied in Q16 fixed point to u32 samples).
+pub const MAX_DELAY_SCALE: f64 = 60000.0;
+
 impl Calibration {
+    /// Checks that every value is finite and representable by the coarse kernel:
+    /// `delay_scale` in (0, [`MAX_DELAY_SCALE`]] (0 would mean a network without delay),
+    /// overheads in [0, 4294967] ms (u32 µs), `gossip_hop_scale` in [0, 1000] with an
+    /// effective scale at most [`MAX_DELAY_SCALE`] for 128 nodes at fan-out 2. Returns the
+    /// offending key and what is wrong.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        if !self.delay_scale.is_finite() || self.delay_scale <= 0.0 || self.delay_scale > MAX_DELAY_SCALE {
+            return Err((
+                "delay_scale",
+                format!(
+                    "must be above 0 and at most {MAX_DELAY_SCALE}, got {}",
+                    self.delay_scale
+                ),
+            ));
+        }
+        for (key, v) in [
+            ("round_overhead_ms", self.round_overhead_ms),
+            ("finalization_overhead_ms", self.finalization_overhead_ms),
+        ] {
+            if !v.is_finite() || v < 0.0 || v * 1000.0 > u32::MAX as f64 {
+                return Err((key, format!("must be between 0 and 4294967 ms, got {v}")));
+            }
+        }
+        let h = self.gossip_hop_scale;
+        if !h.is_finite() || !(0.0..=1000.0).contains(&h) {
+            return Err(("gossip_hop_scale", format!("must be between 0 and 1000, got {h}")));
+        }
+        let worst = self.effective_delay_scale(128, 2);
+        if worst > MAX_DELAY_SCALE {
+            return Err((
+                "gossip_hop_scale",
+                format!("gives a delay scale of {worst} on a 128-node gossip overlay, above {MAX_DELAY_SCALE}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The effective delay scale for a subnet of `nodes` on a gossip overlay of fan-out
     /// `fanout` (0: full mesh).
     pub fn effective_delay_scale(&self, nodes: u32, fanout: u32) -> f64 {
