@@ -59,7 +59,27 @@ fn dispatch(command: &Command) -> anyhow::Result<bool> {
     }
 }
 
+/// Gives Mesa's Vulkan drivers the private runtime directory they look for: without a valid
+/// `XDG_RUNTIME_DIR` they print "error: XDG_RUNTIME_DIR is invalid or not set" on every run
+/// that opens a wgpu instance. Uses `$TMPDIR/ictwin-runtime-<uid>` (mode 0700). Runs first
+/// in `main`, before any thread exists, so setting the variable races with nothing.
+fn ensure_runtime_dir() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let valid = |p: &std::path::Path| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| valid(d.as_ref())) {
+        return;
+    }
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("ictwin-runtime-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let ours = std::fs::metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0);
+    if ours {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}
+
 fn main() -> ExitCode {
+    ensure_runtime_dir();
     let cli = Cli::parse();
     ictwin::progress::install_ctrlc();
     match dispatch(&cli.command) {

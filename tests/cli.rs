@@ -293,3 +293,30 @@ fn bad_calibration_file_and_zero_threads_are_errors() {
     assert!(!out.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Without `XDG_RUNTIME_DIR`, Mesa's Vulkan drivers used to print an "error:" line on every
+/// run that looked for a GPU; the binary now gives them a private runtime directory.
+#[test]
+fn no_runtime_dir_noise_without_xdg_runtime_dir() {
+    let out = tmp("xdg");
+    let o = Command::new(env!("CARGO_BIN_EXE_ictwin"))
+        .args([
+            "run",
+            "--engine",
+            "auto",
+            "--replicas",
+            "100",
+            "--rounds",
+            "5",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("run ictwin");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
