@@ -51,6 +51,14 @@ fn default_scenario_writes_all_files() {
         stdout.contains("ic-app-13") && stdout.contains("round time"),
         "{stdout}"
     );
+    // Percentiles are bin edges in whole ms and print as such (not `381.0000`).
+    for line in stdout.lines().filter(|l| l.contains(" p50 ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for p in ["p50", "p99"] {
+            let v = words[words.iter().position(|w| *w == p).unwrap() + 1];
+            assert!(v.parse::<u64>().is_ok(), "{p} printed as {v}: {line}");
+        }
+    }
     let rows = summary_without_timing(&out);
     let header = &rows[0];
     for col in [

@@ -29,6 +29,7 @@ pub struct CalibrateArgs {
     /// Nelder-Mead iterations.
     #[arg(long, default_value_t = 60)]
     pub iterations: u32,
+    /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
 }

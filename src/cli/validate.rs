@@ -34,6 +34,7 @@ pub struct ValidateArgs {
     /// Largest Kolmogorov-Smirnov distance accepted between the time distributions.
     #[arg(long, default_value_t = 0.25)]
     pub ks_tolerance: f64,
+    /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -160,8 +160,8 @@ pub fn render_table(row: &SummaryRow) -> String {
             format!(
                 "mean {}  p50 {}  p99 {}",
                 pm(s.mean_round_ms, s.mean_round_ms_ci95),
-                fmt3(s.round_ms_p50),
-                fmt3(s.round_ms_p99)
+                fmt_edge(s.round_ms_p50),
+                fmt_edge(s.round_ms_p99)
             ),
         ),
         ("block rate (1/s)", pm(s.block_rate_per_s, s.block_rate_per_s_ci95)),
@@ -171,8 +171,8 @@ pub fn render_table(row: &SummaryRow) -> String {
             format!(
                 "mean {}  p50 {}  p99 {}",
                 pm(s.mean_finalization_ms, s.mean_finalization_ms_ci95),
-                fmt3(s.finalization_ms_p50),
-                fmt3(s.finalization_ms_p99)
+                fmt_edge(s.finalization_ms_p50),
+                fmt_edge(s.finalization_ms_p99)
             ),
         ),
         (
@@ -206,6 +206,16 @@ fn fmt3(x: f64) -> String {
         format!("{x:.3e}")
     } else {
         format!("{x:.4}")
+    }
+}
+
+/// A percentile: the lower edge of its histogram bin, a whole number of ms (printed without
+/// decimals, `381` rather than `381.0000`).
+fn fmt_edge(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        fmt3(x)
     }
 }
 
