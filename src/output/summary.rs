@@ -142,6 +142,10 @@ pub fn histograms_csv(a: &[u64]) -> String {
 pub fn render_table(row: &SummaryRow) -> String {
     let s = &row.stats;
     let pm = |m: f64, ci: f64| format!("{} ± {}", fmt3(m), fmt3(ci));
+    // A time distribution: mean ± CI, then its percentiles.
+    let spread = |mean: f64, ci: f64, p50: f64, p99: f64| {
+        format!("mean {}  p50 {}  p99 {}", pm(mean, ci), fmt_edge(p50), fmt_edge(p99))
+    };
     let lines = [
         (
             "scenario",
@@ -157,22 +161,17 @@ pub fn render_table(row: &SummaryRow) -> String {
         ("stalled ratio", pm(s.stalled_ratio, s.stalled_ratio_ci95)),
         (
             "round time (ms)",
-            format!(
-                "mean {}  p50 {}  p99 {}",
-                pm(s.mean_round_ms, s.mean_round_ms_ci95),
-                fmt_edge(s.round_ms_p50),
-                fmt_edge(s.round_ms_p99)
-            ),
+            spread(s.mean_round_ms, s.mean_round_ms_ci95, s.round_ms_p50, s.round_ms_p99),
         ),
         ("block rate (1/s)", pm(s.block_rate_per_s, s.block_rate_per_s_ci95)),
         ("finalized ratio", pm(s.finalized_ratio, s.finalized_ratio_ci95)),
         (
             "finalization (ms)",
-            format!(
-                "mean {}  p50 {}  p99 {}",
-                pm(s.mean_finalization_ms, s.mean_finalization_ms_ci95),
-                fmt_edge(s.finalization_ms_p50),
-                fmt_edge(s.finalization_ms_p99)
+            spread(
+                s.mean_finalization_ms,
+                s.mean_finalization_ms_ci95,
+                s.finalization_ms_p50,
+                s.finalization_ms_p99,
             ),
         ),
         (
