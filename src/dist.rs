@@ -161,18 +161,6 @@ impl Delay {
     }
 }
 
-/// Table (µs) of the finalization-share order statistic: the `quorum`-th smallest of {0} and
-/// `signers - 1` independent delays. Its CDF is I_{F(x)}(q - 1, H - q + 1) (at least q - 1 of
-/// the H - 1 delays are <= x), so its quantile is Q(BetaInv(p; q - 1, H - q + 1)).
-pub fn fin_share_table_us(delay: &Delay, signers: u32, quorum: u32) -> Vec<u32> {
-    if quorum < 2 {
-        return vec![0; TABLE_STRIDE as usize];
-    }
-    let beta =
-        statrs::distribution::Beta::new((quorum - 1) as f64, (signers - quorum + 1) as f64).expect("quorum <= signers");
-    build_table(|p| delay.quantile_ms(beta.inverse_cdf(p).clamp(0.0, 1.0)) * 1000.0)
-}
-
 /// Table of Exp(1) in units of 2^-16 (dynamic failure durations).
 pub fn exp1_table_q16() -> Vec<u32> {
     build_table(|p| -(-p).ln_1p() * 65536.0)

@@ -14,8 +14,8 @@
 //!    where the coarse model runs, [`gpu`] (WGSL) or [`coarse`] (CPU twin of the shaders, with
 //!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures.
 //! 5. Inputs and foundations: [`scenario`] (every scenario table, `[fine]` included, loading and
-//!    overrides), [`dist`] (delay distributions and quantile tables), [`stats`] (statistics of
-//!    aggregates and the two-sample tests), [`progress`] (progress bar, Ctrl-C flag), and the
+//!    overrides, random scenarios), [`dist`] (delay distributions and quantile tables), [`stats`]
+//!    (statistics of aggregates, the two-sample tests, spreads), [`progress`] (progress bar, Ctrl-C flag), and the
 //!    `ictwin-kernels` crate (the round model shared with the shaders).
 
 pub mod calibrate;

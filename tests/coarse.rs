@@ -190,7 +190,7 @@ fn dynamic_failures_stall_time_matches_stationary_probability() {
 /// distribution's CDF.
 fn ks_distance(d: &Delay, n: u32) -> f64 {
     let t = d.table_us();
-    let mut w = WordStream::new([11, 0], 0, 0, stream::ROUND, n);
+    let mut w = WordStream::new([11, 0], 0, 0, stream::MESSAGE, n);
     let mut xs: Vec<f64> = (0..n)
         .map(|_| table::sample(&t, 0, w.next_u32()) as f64 / 1000.0)
         .collect();
@@ -245,67 +245,6 @@ fn samplers_match_their_distributions_ks() {
 }
 
 #[test]
-fn finalization_share_table_matches_explicit_order_statistic() {
-    // One word from the table vs drawing H - 1 delays, adding the own 0 and selecting the q-th.
-    let n = 100_000usize;
-    for (d, signers, quorum) in [
-        (
-            Delay::Lognormal {
-                median_ms: 70.0,
-                sigma: 0.5,
-            },
-            13u32,
-            9u32,
-        ),
-        (
-            Delay::Exponential {
-                min_ms: 10.0,
-                mean_ms: 200.0,
-            },
-            10,
-            9,
-        ),
-        (
-            Delay::Uniform {
-                min_ms: 0.0,
-                max_ms: 100.0,
-            },
-            40,
-            27,
-        ),
-    ] {
-        let fin = ictwin::dist::fin_share_table_us(&d, signers, quorum);
-        let delay = d.table_us();
-        let mut w = WordStream::new([3, 1], 9, 0, stream::ROUND, 0);
-        let mut a: Vec<u32> = (0..n).map(|_| table::sample(&fin, 0, w.next_u32())).collect();
-        let mut b: Vec<u32> = (0..n)
-            .map(|_| {
-                let mut v: Vec<u32> = (1..signers).map(|_| table::sample(&delay, 0, w.next_u32())).collect();
-                v.push(0);
-                v.sort();
-                v[quorum as usize - 1]
-            })
-            .collect();
-        a.sort();
-        b.sort();
-        // Two-sample KS statistic over the merged support.
-        let (mut i, mut j, mut dmax) = (0usize, 0usize, 0f64);
-        while i < n && j < n {
-            let x = a[i].min(b[j]);
-            while i < n && a[i] <= x {
-                i += 1;
-            }
-            while j < n && b[j] <= x {
-                j += 1;
-            }
-            dmax = dmax.max((i as f64 - j as f64).abs() / n as f64);
-        }
-        let crit = 1.95 * (2.0 / n as f64).sqrt(); // 0.1% level
-        assert!(dmax < crit, "{d:?} H={signers}: KS {dmax} >= {crit}");
-    }
-}
-
-#[test]
 fn sampler_means_match() {
     // The tail above 1 - 2^-32 is the only truncation: means agree to the SE of the sample.
     for d in [
@@ -320,7 +259,7 @@ fn sampler_means_match() {
     ] {
         let t = d.table_us();
         let n = 400_000u32;
-        let mut w = WordStream::new([5, 0], 1, 0, stream::ROUND, n);
+        let mut w = WordStream::new([5, 0], 1, 0, stream::MESSAGE, n);
         let xs: Vec<f64> = (0..n)
             .map(|_| table::sample(&t, 0, w.next_u32()) as f64 / 1000.0)
             .collect();

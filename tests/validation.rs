@@ -106,12 +106,93 @@ fn validation_suite_runs_at_reduced_size() {
     args.extend(["--out".into(), out.display().to_string()]);
     let o = Command::new(env!("CARGO_BIN_EXE_ictwin")).args(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    // At a quarter of the fine sizes (100 heights or fewer) the approximate metrics' standard
+    // errors are near their 10% tolerance, and a p-value no longer excuses a difference
+    // beyond it: only the exact claims, whose tests account for the sample sizes, must agree
+    // here; `experiments/validation/regenerate.sh` judges the rest at full size.
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(2)),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let csv = std::fs::read_to_string(out.join("validation.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 8 * files.len(), "{csv}");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let col = |name: &str| {
+        ictwin::output::validation::VALIDATION_COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .unwrap()
+    };
+    let exact: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[col("claim")] == "exact")
+        .collect();
+    assert!(exact.len() >= 2 * files.len(), "{csv}");
+    for r in &exact {
+        assert_eq!(&r[col("verdict")], "agree", "{r:?}\n{stdout}");
+    }
     for f in &files {
         let name = load(Some(Path::new(f))).unwrap().scenario.name;
         assert!(out.join(format!("{name}-round-cdf.svg")).exists());
     }
     let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn random_validation_writes_every_scenario_and_row() {
+    let out = std::env::temp_dir().join(format!("ictwin-validate-random-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let args = [
+        "validate",
+        "--random",
+        "2",
+        "--seed",
+        "1",
+        "--shrink",
+        "20",
+        "--coarse-replicas",
+        "2000",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_ictwin")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // The verdict is not checked at this size: 0 (agree) or 2 (disagree), not an error.
+    assert!(matches!(o.status.code(), Some(0) | Some(2)), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("validate: random-1-")).count(),
+        2,
+        "{stderr}"
+    );
+    let mut csv = csv::Reader::from_path(out.join("validation.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        ictwin::output::validation::VALIDATION_COLUMNS
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2 * 8);
+    for (k, name) in ["random-1-0", "random-1-1"].iter().enumerate() {
+        assert!(rows[8 * k..8 * (k + 1)].iter().all(|r| &r[0] == *name));
+        let s = load(Some(&out.join(format!("scenarios/{name}.toml"))))
+            .unwrap()
+            .scenario;
+        assert_eq!(&s.name, name);
+        assert!(!s.fine.unwrap().crypto_time);
+    }
+    let scenarios = std::fs::read_to_string(out.join("scenarios.csv")).unwrap();
+    assert_eq!(scenarios.lines().count(), 3, "{scenarios}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("| mean_round_ms | 2 |"), "{summary}");
+    let _ = std::fs::remove_dir_all(&out);
+    // Scenario files and --random are exclusive.
+    let o = Command::new(env!("CARGO_BIN_EXE_ictwin"))
+        .args(["validate", "--random", "2", "experiments/validation/v-app-13-fast.toml"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be used with"));
 }

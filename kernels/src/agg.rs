@@ -4,6 +4,27 @@
 //!
 //! Layout: `BATCHES` blocks of `BATCH_FIELDS` counters, then the round-time histogram, the
 //! finalization-time histogram and the notarized-rank histogram.
+//!
+//! # What is measured (the one definition both engines implement)
+//! The coarse model (`model.rs`) and the fine engine (`src/fine/monitor.rs`) fill this layout
+//! with the same quantities. Each height h is one *round step*, measured at its **observer**:
+//! an honest node drawn uniformly per height, independently of the protocol's randomness.
+//! T0 = the observer's own round start for h (when it held a notarization and the random
+//! beacon of h - 1).
+//! - **round time** = when the observer first holds a notarization of a block at h (a quorum
+//!   of 2f+1 shares, its own included, or a relayed notarization) - T0 (0 if it held it
+//!   before T0);
+//! - **notarized rank** = the rank of that first notarized block;
+//! - **finalized**: the observer holds a finalization of a block at h itself (2f+1
+//!   finalization shares or a relayed finalization), not only as an ancestor of a later
+//!   finalization; **finalization time** = that moment - T0;
+//! - a **stalled** step: no progress is possible (fewer than 2f+1 signers up, or no block
+//!   maker left); with dynamic failures it lasts until the next recovery (`F_STALL_US`);
+//! - calibrated overheads (`[calibration]`) are added to the coarse round and finalization
+//!   times only.
+//!
+//! Ratios are per step: stalled / all steps, finalized / notarized steps; the block rate is
+//! notarized steps / their total round time.
 
 /// Independent batches for batch-means confidence intervals.
 pub const BATCHES: u32 = 64;

@@ -8,10 +8,16 @@
 #![forbid(unsafe_code)]
 
 pub mod agg;
+pub mod height;
 pub mod model;
 pub mod params;
 pub mod philox;
+#[cfg(test)]
+mod reference;
+pub mod resolve;
+pub mod sets;
 pub mod shared;
 pub mod table;
+pub mod views;
 
 pub use params::Params;

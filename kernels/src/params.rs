@@ -69,10 +69,8 @@ crate::shared_struct! {
         pub round_overhead_us: u32,
         /// Calibration: processing time added to every finalization time (after the round), µs.
         pub finalization_overhead_us: u32,
-        /// Offset of the finalization-share tables, unit µs: `TABLE_STRIDE` entries per signer
-        /// count H = quorum..=committee, in that order; table H is the quantile function of the
-        /// (2f+1)-th smallest of {0} and H - 1 independent network delays.
-        pub fin_table: u32,
+        /// Pads the uniform to a multiple of 16 bytes.
+        pub reserved: u32,
     }
 }
 

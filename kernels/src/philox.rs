@@ -40,8 +40,9 @@ pub fn philox4x32_10(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 
 /// Stream ids (the fourth counter word): each kind of randomness has its own counter space.
 pub mod stream {
-    /// Per round step: observer choice and all message delays. Counter (replica, step, block, 0).
-    pub const ROUND: u32 = 0;
+    /// Per round step: observer choice and every message delay. Counter (replica, step,
+    /// message index, 0); see `model`'s doc comment for the index of each message.
+    pub const MESSAGE: u32 = 0;
     /// Per height: committee sampling shuffle. Counter (replica, height, block, 1).
     pub const COMMITTEE: u32 = 1;
     /// Per height: block-maker ranking shuffle. Counter (replica, height, block, 2).
@@ -176,15 +177,15 @@ mod tests {
     fn word_stream_reads_blocks_in_order() {
         let blocks: Vec<u32> = (0..40).flat_map(|b| philox4x32_10([3, 5, b, 0], [7, 9])).collect();
         for want in [0, 1, 5, 37, 1000] {
-            let mut s = WordStream::new([7, 9], 3, 5, stream::ROUND, want);
+            let mut s = WordStream::new([7, 9], 3, 5, stream::MESSAGE, want);
             let got: Vec<u32> = (0..150).map(|_| s.next_u32()).collect();
             assert_eq!(got, blocks[..150], "want {want}");
-            let mut r = WordStream::new([7, 9], 3, 99, stream::ROUND, 3);
+            let mut r = WordStream::new([7, 9], 3, 99, stream::MESSAGE, 3);
             r.next_u32();
             r.restart(5, want);
             assert_eq!((0..150).map(|_| r.next_u32()).collect::<Vec<_>>(), blocks[..150]);
             for skip in 0..9 {
-                let mut t = WordStream::at([7, 9], 3, 5, stream::ROUND, skip, want);
+                let mut t = WordStream::at([7, 9], 3, 5, stream::MESSAGE, skip, want);
                 let got: Vec<u32> = (0..100).map(|_| t.next_u32()).collect();
                 assert_eq!(
                     got,

@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 /// Options of `ictwin bench`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario files (all honest, so that every round draws the same words); default: the
-    /// embedded 13-node scenario and experiments/ic-nns-40.toml.
+    /// Scenario files; default: the embedded 13-node scenario and experiments/ic-nns-40.toml.
     pub scenarios: Vec<PathBuf>,
-    #[arg(long, default_value_t = 100_000)]
+    /// Replicas per timed run.
+    #[arg(long, default_value_t = 10_000)]
     pub replicas: u64,
+    /// Round steps per replica.
     #[arg(long, default_value_t = 100)]
     pub rounds: u64,
     /// Worker threads, at least 1 (default: all cores).
@@ -55,7 +56,7 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
         s.run.rounds = a.rounds;
         let r = measure(&pool, &s, a.repeat)?;
         println!(
-            "{:<22} {:>8} {:>16.4e} {:>18.4e} {:>8.3}",
+            "{:<22} {:>8.1} {:>16.4e} {:>18.4e} {:>8.3}",
             r.scenario,
             r.philox_words_per_round,
             r.model_replica_rounds_per_s,

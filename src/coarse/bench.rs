@@ -2,10 +2,12 @@
 //! ratio to a loop that only draws the same number of Philox words (how close the model is to
 //! the RNG-bound limit).
 
-use super::{prepare, run_cpu};
+use super::{prepare, run_cpu, Prepared};
 use crate::scenario::Scenario;
-use anyhow::{bail, Result};
-use ictwin_kernels::philox::{stream, WordStream};
+use anyhow::Result;
+use ictwin_kernels::agg::AGG_LEN;
+use ictwin_kernels::model::simulate_replica;
+use ictwin_kernels::philox::{philox4x32_10, stream};
 use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -19,8 +21,9 @@ pub struct CpuBenchRow {
     pub replicas: u64,
     /// Round steps per replica.
     pub rounds: u64,
-    /// Philox words one replica-round draws (round stream plus ranking).
-    pub philox_words_per_round: u32,
+    /// Philox words (4 per block) the model computes per replica-round, averaged over the
+    /// timed run (data dependent: relays and beacon shares that cannot matter are skipped).
+    pub philox_words_per_round: f64,
     /// Best model throughput, replica-rounds per second.
     pub model_replica_rounds_per_s: f64,
     /// Best throughput of the Philox-only loop, replica-rounds per second.
@@ -34,31 +37,30 @@ impl CpuBenchRow {
     }
 }
 
-/// Philox words one all-honest, always-finalized round step draws: the round stream (observer,
-/// d_j and e_j for the c signers but the maker's d and the observer's e, one finalization
-/// share word) and the two ranking words (ranks 0 and 1).
-pub fn words_per_round(s: &Scenario) -> (u32, u32) {
-    let c = 3 * s.f() + 1;
-    (1 + 2 * (c - 1) + 1, 2)
-}
-
-/// The baseline: per replica-round, read the same number of words from the same streams.
-fn philox_only(s: &Scenario, replicas: u32, rounds: u32) -> u32 {
-    let (round_words, ranking_words) = words_per_round(s);
-    let key = [s.run.seed as u32, (s.run.seed >> 32) as u32];
-    (0..replicas)
+/// Philox blocks the model computes for every replica of `prep` (counted by the kernel).
+fn model_blocks(prep: &Prepared) -> Vec<u64> {
+    let p = &prep.params;
+    (0..p.replicas)
         .into_par_iter()
         .map(|r| {
+            let mut agg = vec![0u64; AGG_LEN as usize];
+            simulate_replica(p, &prep.tables, r, &mut agg)
+        })
+        .collect()
+}
+
+/// The baseline: replica r computes `blocks[r]` Philox blocks (stream `MESSAGE`, distinct
+/// counters), the number the model computes for it.
+fn philox_only(seed: u64, blocks: &[u64]) -> u32 {
+    let key = [seed as u32, (seed >> 32) as u32];
+    blocks
+        .par_iter()
+        .enumerate()
+        .map(|(r, &n)| {
             let mut acc = 0u32;
-            for step in 0..rounds {
-                let mut w = WordStream::new(key, r, step, stream::ROUND, round_words);
-                for _ in 0..round_words {
-                    acc ^= w.next_u32();
-                }
-                let mut w = WordStream::new(key, r, step, stream::RANKING, ranking_words);
-                for _ in 0..ranking_words {
-                    acc ^= w.next_u32();
-                }
+            for b in 0..n {
+                let w = philox4x32_10([r as u32, (b >> 32) as u32, b as u32, stream::MESSAGE], key);
+                acc ^= w[0] ^ w[1] ^ w[2] ^ w[3];
             }
             acc
         })
@@ -75,15 +77,9 @@ fn best_of(repeat: u32, mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// Times the model and the Philox-only loop on `s` (all honest, static faults) in `pool`,
-/// with `s.run` sizing the runs; the best of `repeat` repetitions counts.
+/// Times the model and the Philox-only loop computing the same Philox blocks per replica on
+/// `s` in `pool`, with `s.run` sizing the runs; the best of `repeat` repetitions counts.
 pub fn measure(pool: &rayon::ThreadPool, s: &Scenario, repeat: u32) -> Result<CpuBenchRow> {
-    if s.faults.crashed + s.byzantine() > 0 || s.dynamic_failures() {
-        bail!(
-            "{}: the benchmark needs an all-honest scenario (its words per round are then fixed)",
-            s.name
-        );
-    }
     let (replicas, rounds) = (s.run.replicas, s.run.rounds);
     let prep = prepare(s)?;
     let stop = AtomicBool::new(false);
@@ -93,15 +89,16 @@ pub fn measure(pool: &rayon::ThreadPool, s: &Scenario, repeat: u32) -> Result<Cp
             .map(std::hint::black_box)
             .ok();
     });
+    let blocks = pool.install(|| model_blocks(&prep));
     let t_rng = best_of(repeat, || {
-        std::hint::black_box(pool.install(|| philox_only(s, replicas as u32, rounds as u32)));
+        std::hint::black_box(pool.install(|| philox_only(s.run.seed, &blocks)));
     });
-    let (w, rw) = words_per_round(s);
+    let words = 4.0 * blocks.iter().sum::<u64>() as f64 / total;
     Ok(CpuBenchRow {
         scenario: s.name.clone(),
         replicas,
         rounds,
-        philox_words_per_round: w + rw,
+        philox_words_per_round: words,
         model_replica_rounds_per_s: total / t_model,
         philox_only_replica_rounds_per_s: total / t_rng,
     })

@@ -3,7 +3,7 @@
 
 pub mod bench;
 
-use crate::dist::{exp1_table_q16, fin_share_table_us};
+use crate::dist::exp1_table_q16;
 use crate::scenario::Scenario;
 use anyhow::{bail, Result};
 use ictwin_kernels::agg::{batch_segments, AGG_LEN};
@@ -18,8 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub struct Prepared {
     /// Kernel parameters (uniforms of the shaders).
     pub params: Params,
-    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, then the
-    /// finalization-share tables (µs) for H = 2f+1..=3f+1 signers.
+    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`.
     pub tables: Vec<u32>,
 }
 
@@ -73,13 +72,10 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
             .min(u32::MAX as f64) as u32,
         round_overhead_us: ms_to_us(calib.round_overhead_ms),
         finalization_overhead_us: ms_to_us(calib.finalization_overhead_ms),
-        fin_table: 2 * TABLE_STRIDE,
+        reserved: 0,
     };
     let mut tables = s.network.delay.table_us();
     tables.extend(exp1_table_q16());
-    for signers in 2 * f + 1..=3 * f + 1 {
-        tables.extend(fin_share_table_us(&s.network.delay, signers, 2 * f + 1));
-    }
     Ok(Prepared { params, tables })
 }
 

@@ -1,18 +1,10 @@
 //! Measurement and checking: per-height records at an observer node, the safety monitor,
 //! stall accounting, request latency; and the conversion into the shared aggregate layout.
 //!
-//! # What is measured (the same quantities as the coarse model, `kernels/src/model.rs`)
-//! Each height h is one round step. Its **observer** is an honest node drawn uniformly per
-//! height (seeded, independent of the protocol's randomness), as the coarse model draws its
-//! observer among the signers. With T0 = the observer's own round start for h (the time it
-//! held the notarization and the beacon of h - 1):
-//! - round time = the observer's receipt of a notarization of h (2f+1 valid shares, or a
-//!   relayed notarization) minus T0;
-//! - the height is *finalized* when the observer receives a finalization of a block at height
-//!   h itself (2f+1 finalization shares or a relayed finalization; heights finalized only as
-//!   ancestors of a later finalization do not count, as in the coarse model); finalization time
-//!   = that receipt minus T0;
-//! - the notarized rank = the rank of the first block the observer saw notarized at h.
+//! # What is measured
+//! The quantities defined once in `ictwin_kernels::agg` ("What is measured"), shared with the
+//! coarse model. Here the observer of each height is drawn among the honest nodes with its own
+//! seeded stream.
 //!
 //! If the observer missed the height (down), the first honest node that notarized h inside
 //! its round h stands in; if none, the step counts as notarized with the round time taken
@@ -205,8 +197,8 @@ impl Monitor {
                 out.push(Step::Stalled { stall_us: s });
             }
             let step = match (r.obs_start_us, r.obs_notarized_us, r.fallback, r.first_notarized_us) {
-                (Some(s), Some(n), _, _) if n >= s => Some(Step::Notarized {
-                    round_us: n - s,
+                (Some(s), Some(n), _, _) => Some(Step::Notarized {
+                    round_us: n.saturating_sub(s),
                     rank: r.obs_rank,
                     finalization_us: r.obs_finalized_us.map(|f| f.saturating_sub(s)),
                 }),

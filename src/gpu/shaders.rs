@@ -7,11 +7,13 @@
 
 use super::layout::{NodeState, ReplicaState, Slice, NODE_STATE_WORDS, STATE_FIXED_WORDS};
 use ictwin_kernels::agg;
-use ictwin_kernels::model::{BACKOFF_CAP_Q16, MAX_NOTARY_DELAY_US, NO_NODE, ORDER_BUF};
+use ictwin_kernels::height::{kind, MAX_BLOCKS};
 use ictwin_kernels::params::{Params, MAX_NODES, Q16_ONE};
 use ictwin_kernels::philox::stream;
+use ictwin_kernels::sets::ORDER_BUF;
 use ictwin_kernels::shared::SharedStruct;
 use ictwin_kernels::table::{L1_SEGMENTS, L2_OFFSET, TABLE_STRIDE};
+use ictwin_kernels::views::{BACKOFF_Q16, MAX_NOTARY_DELAY_US};
 
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 pub const TABLE: &str = include_str!("../../shaders/table.wgsl");
@@ -51,12 +53,19 @@ pub fn header(count_blocks: bool) -> String {
         ("WORKGROUP_SIZE", WORKGROUP_SIZE),
         ("MAX_NODES", MAX_NODES),
         ("Q16_ONE", Q16_ONE),
-        ("NO_NODE", NO_NODE),
+        ("MAX_BLOCKS", MAX_BLOCKS as u32),
+        ("KIND_OBSERVER", kind::OBSERVER),
+        ("KIND_BLOCK", kind::BLOCK),
+        ("KIND_NOTAR_SHARE", kind::NOTAR_SHARE),
+        ("KIND_NOTAR_RELAY", kind::NOTAR_RELAY),
+        ("KIND_FIN_SHARE", kind::FIN_SHARE),
+        ("KIND_FIN_RELAY", kind::FIN_RELAY),
+        ("KIND_BEACON", kind::BEACON),
         ("ORDER_BUF", ORDER_BUF as u32),
         ("TABLE_L1_SEGMENTS", L1_SEGMENTS),
         ("TABLE_L2_OFFSET", L2_OFFSET),
         ("TABLE_STRIDE", TABLE_STRIDE),
-        ("STREAM_ROUND", stream::ROUND),
+        ("STREAM_MESSAGE", stream::MESSAGE),
         ("STREAM_COMMITTEE", stream::COMMITTEE),
         ("STREAM_RANKING", stream::RANKING),
         ("STREAM_FAILURE", stream::FAILURE),
@@ -86,7 +95,12 @@ pub fn header(count_blocks: bool) -> String {
     for (name, v) in u32s {
         s.push_str(&format!("const {name}: u32 = {v}u;\n"));
     }
-    s.push_str(&format!("const BACKOFF_CAP_Q16: u64 = {BACKOFF_CAP_Q16}lu;\n"));
+    let backoff: Vec<String> = BACKOFF_Q16.iter().map(|b| format!("{b}lu")).collect();
+    s.push_str(&format!(
+        "const BACKOFF_Q16 = array<u64, {}>({});\n",
+        BACKOFF_Q16.len(),
+        backoff.join(", ")
+    ));
     s.push_str(&format!("const MAX_NOTARY_DELAY_US: u64 = {MAX_NOTARY_DELAY_US}lu;\n"));
     s.push_str(&format!("const COUNT_BLOCKS: bool = {count_blocks};\n"));
     s

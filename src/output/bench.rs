@@ -24,7 +24,7 @@ pub fn cpu_bench_record(r: &CpuBenchRow, threads: usize) -> String {
         r.scenario.clone(),
         r.replicas.to_string(),
         r.rounds.to_string(),
-        r.philox_words_per_round.to_string(),
+        format!("{:.1}", r.philox_words_per_round),
         format!("{:.0}", r.model_replica_rounds_per_s),
         format!("{:.0}", r.philox_only_replica_rounds_per_s),
         format!("{:.4}", r.ratio()),

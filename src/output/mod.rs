@@ -5,6 +5,7 @@
 //! - [`run_dir`]: the one atomic writer of a run directory and its manifest;
 //! - [`summary`]: `summary.csv`, `histograms.csv` and the printed run table;
 //! - [`fine`]: `fine.csv`; [`validation`]: `validation.csv`, the verdict table, the CDF plot;
+//!   [`validation_random`]: `scenarios.csv` and `summary.md` of `validate --random`;
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
 //! - this module: number formatting and descriptions of the host and build.
 
@@ -14,6 +15,7 @@ pub mod fine;
 pub mod run_dir;
 pub mod summary;
 pub mod validation;
+pub mod validation_random;
 
 pub use run_dir::{write_run_dir, Manifest};
 pub use summary::{

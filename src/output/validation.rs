@@ -1,12 +1,15 @@
 //! `validation.csv` (one row per scenario and metric), the verdict table and the round-time
-//! CDF plots of `ictwin validate`.
+//! CDF plots of `ictwin validate` (the files of `--random` are in [`super::validation_random`]).
 
 use super::fmt_f;
 use crate::validate::Comparison;
 use anyhow::Result;
 use ictwin_kernels::agg::{self, TIME_BINS};
 
-/// Columns of `validation.csv`, in order.
+/// Columns of `validation.csv`, in order: `difference` is fine - coarse, `rel_error` the
+/// difference over max(|fine|, |coarse|) for means and rates (`nan` for proportions and
+/// distributions); for `*_distribution` rows `coarse` and `fine` are the mean rank or the
+/// median time (ms).
 pub const VALIDATION_COLUMNS: &[&str] = &[
     "scenario",
     "metric",
@@ -14,6 +17,7 @@ pub const VALIDATION_COLUMNS: &[&str] = &[
     "coarse",
     "fine",
     "difference",
+    "rel_error",
     "statistic",
     "statistic_kind",
     "p_value",
@@ -29,6 +33,7 @@ fn record(c: &Comparison) -> Vec<String> {
         fmt_f(c.coarse),
         fmt_f(c.fine),
         fmt_f(c.fine - c.coarse),
+        fmt_f(c.rel_error),
         fmt_f(c.statistic),
         c.statistic_kind.into(),
         fmt_f(c.p_value),

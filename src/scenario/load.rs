@@ -208,11 +208,15 @@ pub fn load_with_overrides(
 /// Loads a scenario for validation or calibration, dividing the fine run by `shrink`
 /// (replicas at least 1, rounds at least 20).
 pub fn load_for_levels(path: &Path, shrink: u64) -> Result<Scenario> {
-    let l = load(Some(path))?;
-    let mut s = l.scenario;
+    Ok(shrink_for_levels(load(Some(path))?.scenario, shrink))
+}
+
+/// Divides the fine run of `s` by `shrink` as [`load_for_levels`] does (replicas at least 1,
+/// rounds at least 20; `shrink` 0 counts as 1).
+pub fn shrink_for_levels(mut s: Scenario, shrink: u64) -> Scenario {
     s.run.replicas = (s.run.replicas / shrink.max(1)).max(1);
     s.run.rounds = (s.run.rounds / shrink.max(1)).max(20);
-    Ok(s)
+    s
 }
 
 #[cfg(test)]

@@ -6,14 +6,17 @@
 //!
 //! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[run]`, `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
-//! - `load`: reading, parsing, validating, command-line overrides, calibration files.
+//! - `load`: reading, parsing, validating, command-line overrides, calibration files;
+//! - [`random`]: scenarios drawn at random from the coarse model's envelope.
 
 pub mod fine;
 mod load;
+pub mod random;
 
 pub use fine::{CryptoCosts, FineConfig};
 pub use load::{
-    check_coarse_limits, load, load_calibration, load_for_levels, load_with_overrides, parse, toml_error_location,
+    check_coarse_limits, load, load_calibration, load_for_levels, load_with_overrides, parse, shrink_for_levels,
+    toml_error_location,
 };
 
 use crate::dist::Delay;
@@ -231,7 +234,7 @@ fn default_one() -> f64 {
     1.0
 }
 fn default_replicas() -> u64 {
-    100_000
+    20_000
 }
 fn default_rounds() -> u64 {
     100

@@ -5,13 +5,19 @@
 //!
 //! - [`batch`]: batch-means standard errors and CIs, t quantiles, histogram quantiles;
 //! - [`homogeneity`]: chi-square homogeneity, binned Kolmogorov-Smirnov, normal p-values;
+//! - [`proportion`]: two-proportion test with a pooled estimate and design effects;
+//! - [`spread`]: min, median, p90 and max of a set of values (effect sizes across scenarios);
 //! - this module: [`RunStats`], the statistics of one run.
 
 pub mod batch;
 pub mod homogeneity;
+pub mod proportion;
+pub mod spread;
 
 pub use batch::{batch_field, hist_quantile, ratio_ci95, ratio_se, t975};
 pub use homogeneity::{chi_square_homogeneity, kolmogorov_sf, ks_binned, normal_p};
+pub use proportion::{two_proportion_test, Proportion};
+pub use spread::{quantile, Spread};
 
 use ictwin_kernels::agg::{self, batch_index, BATCHES};
 

@@ -128,6 +128,10 @@ impl Sim {
         self.relay(i, t, ShareKind::Notarization, b, signers);
         self.maybe_sign_finalization(i, h, t);
         self.maybe_advance(i, t);
+        // A block of h + 1 held back because this block, its parent, was not notarized in
+        // this node's view is a candidate now (an equivocator's other variant, say): the
+        // replica's validator re-checks such blocks too.
+        self.try_notarize(i, h + 1, t);
     }
 
     /// Counts an aggregate of `kind` on block b that contains an invalid share.
@@ -194,6 +198,32 @@ mod tests {
         sim.nodes[i as usize].pool(1).blocks.entry(b1).or_default().received = true;
         assert!(sim.notarize(i, 1, 5_000_000).is_empty());
         assert_eq!(sim.nodes[i as usize].pools[&1].min_signed_rank, Some(0));
+    }
+
+    /// A block whose parent is not notarized in the node's view waits; once the parent's
+    /// notarization arrives (here: the other block of height 1, notarized second), the node
+    /// signs it without any other trigger.
+    #[test]
+    fn block_is_signed_once_its_parent_becomes_notarized() {
+        let mut sim = fixture(HONEST, "");
+        let (a, other) = (sim.block(1, 0), sim.block(1, 1));
+        sim.advance_beacon(1);
+        let b = sim.block_on(2, 0, other);
+        let i = 3;
+        for s in 0..2 {
+            sim.process(i, Msg::BeaconShare(1, s), 0);
+        }
+        for s in 0..3 {
+            sim.process(i, Msg::Share(ShareKind::Notarization, a, s), 1_000);
+        }
+        assert_eq!(sim.nodes[i as usize].height, 2);
+        sim.process(i, Msg::Block(b), 2_000_000);
+        let signed = |sim: &super::super::Sim| sim.nodes[i as usize].pools[&2].blocks[&b].signed_notar;
+        assert!(!signed(&sim), "parent not notarized yet");
+        for s in 0..3 {
+            sim.process(i, Msg::Share(ShareKind::Notarization, other, s), 3_000_000);
+        }
+        assert!(signed(&sim), "signed when the parent became notarized");
     }
 
     /// A notarize-all node signs every received block at once, whatever its rank.

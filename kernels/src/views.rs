@@ -1,0 +1,209 @@
+//! What each node carries across heights (its round start and what it holds finalized) and
+//! the notary-delay rule that depends on it; network delay samples.
+
+use crate::params::{Params, MAX_NODES, Q16_ONE};
+use crate::table;
+
+/// "Never" (no such event), µs.
+pub const NEVER: u64 = u64::MAX;
+/// Notary delays are capped here (2^40 µs, about 12.7 days).
+pub const MAX_NOTARY_DELAY_US: u64 = 1 << 40;
+
+/// 1.5^g in Q16, multiplied by 3/2 with floor g times, for g = 0..=40 (the cap).
+pub const BACKOFF_Q16: [u64; 41] = backoff_table();
+
+const fn backoff_table() -> [u64; 41] {
+    let mut t = [0u64; 41];
+    t[0] = Q16_ONE as u64;
+    let mut g = 1;
+    while g <= 40 {
+        t[g] = t[g - 1] * 3 / 2;
+        g += 1;
+    }
+    t
+}
+
+/// Notary delay of a rank-`rank` block at finality gap `gap`, µs: N0 + rank U 1.5^gap
+/// (factor 1 without backoff; gap capped at 40; the rank term capped at 2^40 µs).
+#[inline(always)]
+pub fn notary_delay_us(p: &Params, rank: u32, gap: u32) -> u64 {
+    let b = if p.finality_backoff == 0 {
+        Q16_ONE as u64
+    } else {
+        BACKOFF_Q16[gap.min(40) as usize]
+    };
+    let ru = rank as u64 * p.unit_delay_us as u64;
+    let extra = if ru != 0 && b > (MAX_NOTARY_DELAY_US << 16) / ru {
+        MAX_NOTARY_DELAY_US
+    } else {
+        ((ru * b) >> 16).min(MAX_NOTARY_DELAY_US)
+    };
+    p.initial_notary_delay_us as u64 + extra
+}
+
+/// One network delay sample, µs, times the calibrated delay scale.
+#[inline(always)]
+pub fn delay_us(p: &Params, tables: &[u32], word: u32) -> u64 {
+    let d = table::sample(tables, p.delay_table, word) as u64;
+    if p.delay_scale_q16 == Q16_ONE {
+        d
+    } else {
+        (d * p.delay_scale_q16 as u64) >> 16
+    }
+}
+
+/// What each node carries from one height to the next. Heights count from 1 (genesis 0).
+#[derive(Clone, Copy)]
+pub struct NodeViews {
+    /// Round start of the current height, µs (when the node held notarization and beacon of
+    /// the previous height).
+    pub start: [u64; MAX_NODES as usize],
+    /// Highest height the node held finalized at its round start.
+    pub fin_height: [u32; MAX_NODES as usize],
+    /// Finalizations in flight at the round start: (height, arrival µs), earliest first;
+    /// `NEVER` marks an empty slot. Heights increase with arrival time.
+    pub pend0_h: [u32; MAX_NODES as usize],
+    /// Arrival of `pend0_h`, µs.
+    pub pend0_us: [u64; MAX_NODES as usize],
+    /// The later pending finalization's height.
+    pub pend1_h: [u32; MAX_NODES as usize],
+    /// Arrival of `pend1_h`, µs.
+    pub pend1_us: [u64; MAX_NODES as usize],
+}
+
+impl NodeViews {
+    /// Every node at genesis: round 1 starts at 0, genesis finalized, nothing in flight.
+    pub fn genesis() -> Self {
+        NodeViews {
+            start: [0; MAX_NODES as usize],
+            fin_height: [0; MAX_NODES as usize],
+            pend0_h: [0; MAX_NODES as usize],
+            pend0_us: [NEVER; MAX_NODES as usize],
+            pend1_h: [0; MAX_NODES as usize],
+            pend1_us: [NEVER; MAX_NODES as usize],
+        }
+    }
+
+    /// Node `k` (re)joins at height `height` at `t` µs: it starts the round at `t` holding
+    /// height - 1 finalized (it caught up from a catch-up package).
+    pub fn rejoin(&mut self, k: u32, height: u32, t: u64) {
+        let k = k as usize;
+        self.start[k] = t;
+        self.fin_height[k] = height - 1;
+        self.pend0_us[k] = NEVER;
+        self.pend1_us[k] = NEVER;
+    }
+
+    /// Earliest time node `k` may notarization-sign a rank-`rank` block at `height`, µs:
+    /// min over the gaps g it passes through of max(when g holds, start + N(rank, g)), where
+    /// g = (height - 1) - its finalized height, which drops as finalizations arrive.
+    #[inline(always)]
+    pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32) -> u64 {
+        let k = k as usize;
+        let t0 = self.start[k];
+        if rank == 0 || p.finality_backoff == 0 {
+            return t0 + notary_delay_us(p, rank, 0);
+        }
+        let last = height - 1;
+        let mut e = t0 + notary_delay_us(p, rank, last - self.fin_height[k].min(last));
+        if self.pend0_us[k] != NEVER {
+            let d = t0 + notary_delay_us(p, rank, last - self.pend0_h[k].min(last));
+            e = e.min(d.max(self.pend0_us[k]));
+        }
+        if self.pend1_us[k] != NEVER {
+            let d = t0 + notary_delay_us(p, rank, last - self.pend1_h[k].min(last));
+            e = e.min(d.max(self.pend1_us[k]));
+        }
+        e
+    }
+
+    /// Node `k` directly finalized `height` at `fin_us` (or never) and starts the next round at
+    /// `next_us`: records the finalization in flight and absorbs those arrived by `next_us`.
+    /// With both slots taken, the earliest is absorbed early (a finalization more than two
+    /// rounds in flight; documented approximation).
+    pub fn advance(&mut self, k: u32, height: u32, fin_us: u64, next_us: u64) {
+        let k = k as usize;
+        if fin_us != NEVER {
+            // A later arrival of a lower height no longer matters.
+            if self.pend1_us[k] >= fin_us {
+                self.pend1_us[k] = NEVER;
+            }
+            if self.pend0_us[k] >= fin_us {
+                self.pend0_h[k] = self.pend1_h[k];
+                self.pend0_us[k] = self.pend1_us[k];
+                self.pend1_us[k] = NEVER;
+            }
+            if self.pend0_us[k] == NEVER {
+                self.pend0_h[k] = height;
+                self.pend0_us[k] = fin_us;
+            } else if self.pend1_us[k] == NEVER {
+                self.pend1_h[k] = height;
+                self.pend1_us[k] = fin_us;
+            } else {
+                self.fin_height[k] = self.fin_height[k].max(self.pend0_h[k]);
+                self.pend0_h[k] = self.pend1_h[k];
+                self.pend0_us[k] = self.pend1_us[k];
+                self.pend1_h[k] = height;
+                self.pend1_us[k] = fin_us;
+            }
+        }
+        while self.pend0_us[k] <= next_us {
+            self.fin_height[k] = self.fin_height[k].max(self.pend0_h[k]);
+            self.pend0_h[k] = self.pend1_h[k];
+            self.pend0_us[k] = self.pend1_us[k];
+            self.pend1_us[k] = NEVER;
+        }
+        self.start[k] = next_us;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Params {
+        Params {
+            unit_delay_us: 1_000_000,
+            initial_notary_delay_us: 300_000,
+            finality_backoff: 1,
+            ..Default::default()
+        }
+    }
+
+    /// At height 5 with height 3 finalized (g = 1) and the finalization of 4 arriving 200 ms
+    /// into the round, a rank-1 block may be signed at start + 1.3 s (g = 0 by then); arriving
+    /// at 2 s it no longer helps (1.8 s, g = 1, comes first). Rank 0 ignores the gap.
+    #[test]
+    fn eligibility_follows_the_gap_as_finalizations_arrive() {
+        let p = params();
+        let mut v = NodeViews::genesis();
+        v.start[0] = 1_000_000;
+        v.fin_height[0] = 3;
+        v.pend0_h[0] = 4;
+        v.pend0_us[0] = 1_200_000;
+        assert_eq!(v.eligible_us(&p, 0, 1, 5), 2_300_000);
+        v.pend0_us[0] = 3_000_000;
+        assert_eq!(v.eligible_us(&p, 0, 1, 5), 2_800_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+        v.pend0_us[0] = NEVER;
+        v.fin_height[0] = 1; // g = 3
+        assert_eq!(v.eligible_us(&p, 0, 1, 5), 1_000_000 + 300_000 + 3_375_000);
+    }
+
+    /// Finalizations in flight: a later one of a higher height replaces slower lower ones,
+    /// arrivals by the next round start are absorbed, a third in flight absorbs the oldest.
+    #[test]
+    fn finalizations_in_flight_are_kept_in_arrival_order() {
+        let mut v = NodeViews::genesis();
+        v.advance(0, 1, 500, 400); // in flight at the next start
+        assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend0_us[0]), (0, 1, 500));
+        v.advance(0, 2, 450, 300); // arrives before height 1's: height 1 no longer matters
+        assert_eq!((v.pend0_h[0], v.pend0_us[0], v.pend1_us[0]), (2, 450, NEVER));
+        v.advance(0, 3, 900, 400);
+        v.advance(0, 4, 1000, 400);
+        assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend1_h[0]), (2, 3, 4));
+        v.advance(0, 5, NEVER, 950);
+        assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend0_us[0]), (3, 4, 1000));
+        assert_eq!(v.start[0], 950);
+    }
+}
