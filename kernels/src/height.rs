@@ -5,7 +5,7 @@
 
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
-use crate::sets::{self, count, group_bits, next_member, NodeSet, EMPTY};
+use crate::sets::{self, count, group_bits, next_member, NodeSet, OrderStat, EMPTY};
 use crate::views::{delay_us, NodeViews, NEVER};
 
 /// Most candidate blocks (proposals not ruled out up front) one height considers.
@@ -227,12 +227,11 @@ impl<'a, const B: usize> Height<'a, B> {
 
     /// `tmp[k]` for every active k: the quorum-th smallest arrival at k of shares sent by
     /// `senders` at `send[j]` (its own at delay 0), or NEVER with fewer than a quorum.
-    /// Selection by `select_nth_unstable` (the value, not the algorithm, is the model).
+    /// Selection by [`OrderStat`] (the value, not the algorithm, is the model).
     pub(crate) fn quorum_arrivals(&mut self, kind: u32, b: u32, senders: &NodeSet, use_notar: bool) {
         let n = count(senders);
         let q = self.p.quorum;
         let groups = self.p.nodes.div_ceil(4);
-        let mut buf = [0u64; MAX_NODES as usize];
         let mut words = [[0u32; 4]; 32];
         let mut mask = 0u32;
         for g in 0..groups {
@@ -247,7 +246,7 @@ impl<'a, const B: usize> Height<'a, B> {
                 continue;
             }
             self.group_words(kind, b, k, mask, &mut words);
-            let mut len = 0;
+            let mut os = OrderStat::<B>::new(n, q);
             for g in 0..groups {
                 let bits = group_bits(senders, g);
                 for x in 0..4 {
@@ -263,59 +262,73 @@ impl<'a, const B: usize> Height<'a, B> {
                         } else {
                             delay_us(self.p, self.tables, words[g as usize][x as usize])
                         };
-                        buf[len] = send + d;
-                        len += 1;
+                        os.push(send + d);
                     }
                 }
             }
-            let (_, kth, _) = buf[..len].select_nth_unstable(q as usize - 1);
-            self.tmp[k as usize] = *kth;
+            self.tmp[k as usize] = os.get();
         }
     }
 
     /// Relays: every active node forwards the aggregate when it first holds it, one fresh
-    /// delay per (sender, receiver). `tmp` becomes the earliest time each active node holds it
-    /// (shortest paths, by sweeps in id order until nothing improves; a sweep offers each
-    /// receiver only the senders that improved during the previous sweep, the first sweep all).
-    /// A sender's word is drawn only when it held the aggregate before the receiver's current
-    /// best (otherwise it cannot improve it).
+    /// delay per (sender, receiver). `tmp` becomes the earliest time each active node holds it:
+    /// the shortest paths from the direct times, a unique fixed point whatever the order of
+    /// the updates (so the WGSL twin may sweep differently and still match). Sweeps until
+    /// nothing improves; a sweep offers each receiver only the senders that improved during
+    /// the previous sweep (the first sweep all), and of those only the ones that held the
+    /// aggregate before the receiver's current best (the others cannot improve it), found
+    /// as a prefix of the offered senders sorted by their time at the start of the sweep (a
+    /// sender improved later in the sweep is offered again in the next one).
     pub(crate) fn relay(&mut self, kind: u32, b: u32) {
-        let groups = self.p.nodes.div_ceil(4);
         let mut words = [[0u32; 4]; 32];
         let mut offer = self.active;
+        let mut order = [0u8; MAX_NODES as usize];
+        let mut snap = [0u64; MAX_NODES as usize];
+        let mut useful = [0u8; MAX_NODES as usize];
         while !sets::is_empty(&offer) {
+            // Offered senders by their time at the start of the sweep (insertion sort).
+            let mut len = 0;
+            let mut rest = offer;
+            while let Some(m) = next_member(&mut rest) {
+                let t = self.tmp[m as usize];
+                let mut i = len;
+                while i > 0 && snap[i - 1] > t {
+                    snap[i] = snap[i - 1];
+                    order[i] = order[i - 1];
+                    i -= 1;
+                }
+                snap[i] = t;
+                order[i] = m as u8;
+                len += 1;
+            }
             let mut improved = EMPTY;
             let mut rest = self.active;
             while let Some(k) = next_member(&mut rest) {
-                // Senders that held it before k: only their words can improve k.
-                let mut useful = [0u32; 32];
-                let mut mask = 0u32;
-                for g in 0..groups {
-                    let bits = group_bits(&offer, g);
-                    for x in 0..4 {
-                        let m = 4 * g + x;
-                        if (bits >> x) & 1 == 1 && m != k && self.tmp[m as usize] < self.tmp[k as usize] {
-                            useful[g as usize] |= 1 << x;
-                            mask |= 1 << g;
-                        }
+                let tk = self.tmp[k as usize];
+                let (mut nu, mut mask) = (0, 0u32);
+                for i in 0..len {
+                    if snap[i] >= tk {
+                        break;
+                    }
+                    let m = order[i] as u32;
+                    if m != k && self.tmp[m as usize] < tk {
+                        useful[nu] = m as u8;
+                        nu += 1;
+                        mask |= 1 << (m >> 2);
                     }
                 }
                 if mask == 0 {
                     continue;
                 }
                 self.group_words(kind, b, k, mask, &mut words);
-                for g in 0..groups {
-                    for x in 0..4 {
-                        let m = 4 * g + x;
-                        if (useful[g as usize] >> x) & 1 == 1 {
-                            let d = delay_us(self.p, self.tables, words[g as usize][x as usize]);
-                            let t = self.tmp[m as usize].saturating_add(d);
-                            if t < self.tmp[k as usize] {
-                                self.tmp[k as usize] = t;
-                                sets::set(&mut improved, k, true);
-                            }
-                        }
-                    }
+                let mut best = tk;
+                for &m in &useful[..nu] {
+                    let d = delay_us(self.p, self.tables, words[(m >> 2) as usize][(m & 3) as usize]);
+                    best = best.min(self.tmp[m as usize].saturating_add(d));
+                }
+                if best < tk {
+                    self.tmp[k as usize] = best;
+                    sets::set(&mut improved, k, true);
                 }
             }
             offer = improved;
