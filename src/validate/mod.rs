@@ -263,11 +263,19 @@ pub fn compare(s: &Scenario, coarse: &[u64], fine: &[u64], th: Thresholds) -> Ve
         .collect()
 }
 
+/// Differences below this fraction of the larger value are rounding of the same number (e.g.
+/// a block rate computed as 1000 / mean round in two summation orders), not a difference.
+const SAME_VALUE_REL: f64 = 1e-9;
+
 /// 95% CI half-width of fine - coarse from both 95% CI half-widths, and the two-sided normal
-/// p-value of the difference (NaN when the CI is 0 or undefined).
+/// p-value of the difference: 1 when the values are equal up to rounding ([`SAME_VALUE_REL`];
+/// deterministic scenarios have CIs of 0 or of rounding size), NaN when they differ and the CI
+/// is 0 or undefined.
 fn difference_ci(coarse: f64, fine: f64, coarse_ci: f64, fine_ci: f64) -> (f64, f64) {
     let ci = (coarse_ci.powi(2) + fine_ci.powi(2)).sqrt();
-    let p = if ci > 0.0 {
+    let p = if (fine - coarse).abs() <= SAME_VALUE_REL * fine.abs().max(coarse.abs()) {
+        1.0
+    } else if ci > 0.0 {
         normal_p((fine - coarse) / (ci / 1.96))
     } else {
         f64::NAN
@@ -329,6 +337,20 @@ mod tests {
 
     fn scenario() -> Scenario {
         crate::scenario::load(None).unwrap().scenario
+    }
+
+    #[test]
+    fn equal_values_up_to_rounding_have_p_one_and_a_real_difference_does_not() {
+        // Deterministic scenario: the CI is of rounding size and the values differ in the
+        // last bits (seen as p = 1e-25 in a random validation).
+        let rate = 1000.0 / 1185.8;
+        let (_, p) = difference_ci(rate, rate * (1.0 + 4e-16), 1e-17, 1e-17);
+        assert_eq!(p, 1.0);
+        let (_, p) = difference_ci(5.0, 5.0, 0.0, 0.0);
+        assert_eq!(p, 1.0);
+        let (_, p) = difference_ci(100.0, 101.0, 0.1, 0.1);
+        assert!(p < 1e-6, "p = {p}");
+        assert!(difference_ci(100.0, 101.0, 0.0, 0.0).1.is_nan());
     }
 
     const TH: Thresholds = Thresholds {
