@@ -30,8 +30,11 @@ fn prio(e: &Ev) -> u32 {
     }
 }
 
+/// A queued event: (time µs, priority, block, sequence number, event), smallest first.
+type Queued = Reverse<(u64, u32, u32, u64, Ev)>;
+
 struct Queue {
-    heap: BinaryHeap<Reverse<(u64, u32, u32, u64, Ev)>>,
+    heap: BinaryHeap<Queued>,
     seq: u64,
 }
 
