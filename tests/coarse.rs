@@ -318,3 +318,33 @@ fn larger_subnets_and_partial_committees_run() {
         st.stalled_ratio
     );
 }
+
+/// Dynamic failures: the share of time stalled is the stationary probability that more than f
+/// of the nodes are down, at horizons of 35 and 90 stall episodes (the replicas that start
+/// stalled would bias it upwards if their first stall counted).
+#[test]
+fn stalled_time_is_the_binomial_probability() {
+    // 4 honest nodes (f = 1), each down with probability MTTR / (MTBF + MTTR) = 0.2; the
+    // subnet stalls iff 2 or more are down (one maker of the two top ranks is always up).
+    let (mtbf_h, mttr_h): (f64, f64) = (0.04, 0.01);
+    let q = mttr_h / (mtbf_h + mttr_h);
+    let p_stall = 1.0 - (1.0 - q).powi(4) - 4.0 * q * (1.0 - q).powi(3);
+    let faults = format!("mtbf_hours = {mtbf_h}\nmttr_hours = {mttr_h}");
+    let delay = "{ dist = \"constant\", ms = 10.0 }";
+    for (replicas, rounds) in [(2_500, 2_000), (1_000, 5_000)] {
+        let (st, _) = run(&scenario(4, delay, &faults, replicas, rounds));
+        // Failures are seen at height starts: a stall begins up to one round (~0.32 s) late,
+        // out of episodes of about MTTR / 2 = 18 s (two nodes down, either may recover).
+        let round_s = st.mean_round_ms / 1000.0;
+        let lag_bias = round_s * p_stall / (mttr_h * 3600.0 / 2.0);
+        let se = st.stall_time_ratio_ci95 / 1.96;
+        let tol = 4.0 * se + lag_bias;
+        assert!(
+            (st.stall_time_ratio - p_stall).abs() <= tol,
+            "{replicas} x {rounds}: stalled time {} ± {} vs binomial {p_stall} (tolerance {tol})",
+            st.stall_time_ratio,
+            st.stall_time_ratio_ci95
+        );
+        assert!(se > 0.0 && se < 0.01, "se {se}");
+    }
+}

@@ -19,12 +19,25 @@
 //!   finalization shares or a relayed finalization), not only as an ancestor of a later
 //!   finalization; **finalization time** = that moment - T0;
 //! - a **stalled** step: no progress is possible (fewer than 2f+1 signers up, or no block
-//!   maker left); with dynamic failures it lasts until the next recovery (`F_STALL_US`);
+//!   maker left); with dynamic failures it lasts until the next recovery;
+//! - **time stalled** (`F_STALL_US`): the stalled steps' durations, counted only after the
+//!   replica's first notarized height. Replicas start in the stationary state of the failure
+//!   processes; a stall they start in would be counted whole while the up time that follows
+//!   is cut by the step horizon, which biased the fraction upwards by about
+//!   P(stalled) x (stall length) / (horizon).
+//!   From the first notarization on, every stall episode that starts inside the horizon
+//!   counts whole, so Σ stall / Σ (round + stall) time estimates the long-run fraction of
+//!   time stalled r D / (1 + r D) (renewal-reward; r the rate of stall onsets per up second,
+//!   D the mean episode length). A smaller bias of order D / horizon remains (the up time
+//!   after a replica's initial stall has a higher onset rate): use horizons (rounds x round
+//!   time) much longer than the stall episodes;
+//!   `tests/coarse.rs` checks it against the binomial P(more than f nodes down);
 //! - calibrated overheads (`[calibration]`) are added to the coarse round and finalization
 //!   times only.
 //!
 //! Ratios are per step: stalled / all steps, finalized / notarized steps; the block rate is
-//! notarized steps / their total round time.
+//! notarized steps / (their total round time + time stalled), and the time-stalled ratio is
+//! time stalled / (total round time + time stalled).
 
 /// Independent batches for batch-means confidence intervals.
 pub const BATCHES: u32 = 64;
@@ -40,7 +53,8 @@ pub const F_FIN_US: u32 = 4;
 /// Sum of notarized ranks.
 pub const F_RANK_SUM: u32 = 5;
 pub const F_RANK0: u32 = 6;
-/// Simulated time spent stalled (waiting for a recovery), µs.
+/// Simulated time spent stalled (waiting for a recovery) after the replica's first
+/// notarized height, µs (see "time stalled" above).
 pub const F_STALL_US: u32 = 7;
 
 /// Time histogram bins: 1 ms wide below 1024 ms, then 256 log-spaced bins per octave up to

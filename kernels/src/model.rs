@@ -43,7 +43,8 @@
 //! With dynamic failures the replica waits for the next recovery (stall time) and retries the
 //! height; failures are advanced to the earliest round start of the height, a recovering node
 //! rejoins at that time holding height h - 1 finalized, and after a stall every node's round
-//! starts at the recovery.
+//! starts at the recovery. Stall time is added only once the replica has notarized a height
+//! (a replica that starts stalled counts those steps, not their time; see [`crate::agg`]).
 //!
 //! Approximations, each negligible in every validated scenario: at most 16 candidate blocks
 //! per height (higher ranks are dropped); a node keeps at most two finalizations in flight
@@ -280,6 +281,8 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let mut members = committee(p, &all, replica, height);
     let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 2));
 
+    // Whether a height has been notarized yet (stall time counts from then on).
+    let mut progressed = false;
     while step < p.rounds {
         // One batch per replica unless replicas are split into segments (few replicas).
         let batch = if p.batch_segments == 1 {
@@ -332,7 +335,11 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
                 }
             } else {
                 add(agg, batch, agg::F_STALLED, 1);
-                add(agg, batch, agg::F_STALL_US, recovery - t_ref);
+                // A stall the replica starts in is left out of the time: its length is
+                // length-biased (see `agg`, "time stalled").
+                if progressed {
+                    add(agg, batch, agg::F_STALL_US, recovery - t_ref);
+                }
                 for k in 0..p.nodes {
                     views.start[k as usize] = views.start[k as usize].max(recovery);
                 }
@@ -353,6 +360,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         blocks +=
             h.blocks.get() as u64 + 1 + (p.nodes - p.committee).div_ceil(4) as u64 + ranking.drawn().div_ceil(4) as u64;
 
+        progressed = true;
         add(agg, batch, agg::F_NOTARIZED, 1);
         add(agg, batch, agg::F_ROUND_US, out.round_us);
         add(agg, batch, agg::F_RANK_SUM, out.rank as u64);

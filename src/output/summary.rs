@@ -34,6 +34,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "mean_notarized_rank",
     "rank0_ratio",
     "stall_time_ratio",
+    "stall_time_ratio_ci95",
     "safety_violations",
     "replica_rounds_per_s",
     "wall_s",
@@ -99,6 +100,7 @@ impl SummaryRow {
             fmt_f(s.mean_notarized_rank),
             fmt_f(s.rank0_ratio),
             fmt_f(s.stall_time_ratio),
+            fmt_f(s.stall_time_ratio_ci95),
             self.safety_violations.map(|v| v.to_string()).unwrap_or_default(),
             format!("{rr:.0}"),
             format!("{:.3}", self.wall_s),
@@ -158,7 +160,8 @@ pub fn render_table(row: &SummaryRow) -> String {
                 s.rounds_total, row.replicas, row.rounds_per_replica, row.seed
             ),
         ),
-        ("stalled ratio", pm(s.stalled_ratio, s.stalled_ratio_ci95)),
+        ("stalled steps", pm(s.stalled_ratio, s.stalled_ratio_ci95)),
+        ("stalled time", pm(s.stall_time_ratio, s.stall_time_ratio_ci95)),
         (
             "round time (ms)",
             spread(s.mean_round_ms, s.mean_round_ms_ci95, s.round_ms_p50, s.round_ms_p99),

@@ -64,8 +64,11 @@ pub struct RunStats {
     pub mean_notarized_rank: f64,
     /// Share of notarized blocks of rank 0.
     pub rank0_ratio: f64,
-    /// Share of simulated time spent stalled.
+    /// Long-run share of simulated time spent stalled (time stalled / (round time + time
+    /// stalled), the definition in `ictwin_kernels::agg`; independent of the horizon).
     pub stall_time_ratio: f64,
+    /// Half-width of its batch-means 95% CI.
+    pub stall_time_ratio_ci95: f64,
 }
 
 fn div(a: f64, b: f64) -> f64 {
@@ -86,6 +89,7 @@ pub fn from_aggregates(a: &[u64]) -> RunStats {
     let round_us = field(agg::F_ROUND_US);
     let fin_us = field(agg::F_FIN_US);
     let steps: Vec<f64> = notarized.iter().zip(&stalled).map(|(a, b)| a + b).collect();
+    let stall_s: Vec<f64> = field(agg::F_STALL_US).iter().map(|s| s / 1e6).collect();
     let sim_s: Vec<f64> = round_us
         .iter()
         .zip(field(agg::F_STALL_US))
@@ -117,5 +121,6 @@ pub fn from_aggregates(a: &[u64]) -> RunStats {
         mean_notarized_rank: div(total(agg::F_RANK_SUM) as f64, n as f64),
         rank0_ratio: div(total(agg::F_RANK0) as f64, n as f64),
         stall_time_ratio: div(total(agg::F_STALL_US) as f64 / 1e6, sim_total),
+        stall_time_ratio_ci95: ratio_ci95(&stall_s, &sim_s),
     }
 }
