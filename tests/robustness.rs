@@ -115,3 +115,148 @@ fn unknown_wgpu_backend_is_an_error_naming_the_variable() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `args` and returns its output and how long it took, s.
+fn timed(args: &[&str]) -> (Output, f64) {
+    let t0 = std::time::Instant::now();
+    let o = ictwin(args);
+    (o, t0.elapsed().as_secs_f64())
+}
+
+/// A second process writing into a locked output directory fails at once, before simulating
+/// (it used to run to the end and interleave its files with the first one's).
+#[test]
+fn a_locked_output_directory_fails_at_once() {
+    let dir = tmp("locked");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let lock = std::fs::File::open(&out).unwrap();
+    lock.lock().unwrap();
+    for cmd in ["run", "fine"] {
+        let (o, s) = timed(&[cmd, "--replicas", "4000000000", "--out", out.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains("another ictwin process") && err.contains("out"),
+            "{cmd}: {err}"
+        );
+        assert!(s < 30.0, "{cmd}: failed only after {s} s");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{cmd}: wrote into a locked directory"
+        );
+    }
+    drop(lock);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every input and output is checked before anything is simulated: an unwritable `--out`, a
+/// `--trace` naming a directory (or `/`), a missing second scenario of `validate`, a
+/// 129-node scenario given to `calibrate` after a valid one.
+#[test]
+fn inputs_and_outputs_are_checked_before_simulating() {
+    let dir = tmp("upfront");
+    let bad_out = "/proc/ictwin-cannot-create/out";
+    let big = ["--replicas", "4000000000", "--out", bad_out];
+    for cmd in ["run", "fine"] {
+        let (o, s) = timed(&[&[cmd][..], &big[..]].concat());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains(bad_out) && s < 30.0, "{cmd} ({s} s): {err}");
+    }
+    let before: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(before.is_empty());
+    let out = dir.join("out");
+    for trace in [dir.to_str().unwrap(), "/"] {
+        let (o, s) = timed(&[
+            "fine",
+            "--rounds",
+            "100000000",
+            "--trace",
+            trace,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "--trace {trace}: {err}");
+        assert!(
+            err.contains("--trace") && err.contains("directory") && s < 30.0,
+            "{trace} ({s} s): {err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "--trace {trace} left {left:?}");
+        let root_tmp = std::fs::read_dir("/")
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().contains(".tmp"));
+        assert!(!root_tmp, "--trace {trace} left a temporary file in /");
+    }
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "name = \"g\"\n[subnet]\nnodes = 4\n[run]\nreplicas = 2\nrounds = 20\n",
+    )
+    .unwrap();
+    let missing = dir.join("missing.toml");
+    let o = ictwin(&[
+        "validate",
+        good.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.toml") && !err.contains("validate: g"),
+        "ran `good` first: {err}"
+    );
+    let huge = dir.join("huge.toml");
+    std::fs::write(
+        &huge,
+        "name = \"h\"\n[subnet]\nnodes = 129\n[run]\nreplicas = 1\nrounds = 20\n",
+    )
+    .unwrap();
+    let cal = out.join("cal.toml");
+    let o = ictwin(&[
+        "calibrate",
+        good.to_str().unwrap(),
+        huge.to_str().unwrap(),
+        "--out",
+        cal.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("huge.toml") && err.contains("subnet.nodes"), "{err}");
+    assert!(!err.contains("fine engine on"), "ran the fine engine first: {err}");
+    assert!(!out.exists(), "output written despite the errors");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ictwin run` without `--out` writes `ictwin-out/<name>/` in the current directory (it used
+/// to rewrite the committed `results/ic-app-13/`, dirtying `git status`).
+#[test]
+fn default_run_goes_to_ictwin_out_in_the_current_directory() {
+    let dir = tmp("default-out");
+    let o = Command::new(env!("CARGO_BIN_EXE_ictwin"))
+        .args(["run", "--engine", "cpu", "--replicas", "50", "--rounds", "5", "--quiet"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.join("ictwin-out/ic-app-13");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["histograms.csv", "manifest.json", "summary.csv"],
+        "nothing else left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
