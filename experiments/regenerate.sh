@@ -7,4 +7,4 @@ cargo build --release
 for f in experiments/*.toml; do
     ./target/release/ictwin run "$f" --engine "${ICTWIN_ENGINE:-cpu}" --quiet --out "results/$(basename "$f" .toml)"
 done
-./target/release/ictwin bench
+./target/release/ictwin bench --out results/bench/cpu.csv

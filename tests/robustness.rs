@@ -260,3 +260,47 @@ fn default_run_goes_to_ictwin_out_in_the_current_directory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ictwin bench` used to need the repository root (its default scenarios and CSV path were
+/// relative to it); it now runs anywhere and checks its output before measuring.
+#[test]
+fn bench_runs_outside_the_repository_and_checks_its_output_first() {
+    let dir = tmp("bench");
+    let args = [
+        "bench",
+        "--replicas",
+        "100",
+        "--rounds",
+        "5",
+        "--repeat",
+        "1",
+        "--threads",
+        "1",
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_ictwin"))
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.join("ictwin-out/bench/cpu.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "header and two rows: {csv}");
+    let bad = "/proc/ictwin-cannot-create/cpu.csv";
+    let big = [
+        "bench",
+        "--replicas",
+        "4000000000",
+        "--rounds",
+        "4000000000",
+        "--out",
+        bad,
+    ];
+    let (o, s) = timed(&big);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ictwin-cannot-create") && s < 30.0,
+        "{s} s: {}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

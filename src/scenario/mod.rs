@@ -26,6 +26,23 @@ use serde::{Deserialize, Serialize};
 /// The embedded default scenario: a 13-node application subnet.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../experiments/ic-app-13.toml");
 
+/// The scenarios `ictwin bench` and `bench-gpu` measure by default, embedded so that they run
+/// from any directory: (name, text) of the 13-node application subnet and the 40-node NNS.
+pub const BENCH_SCENARIOS: [(&str, &str); 2] = [
+    ("ic-app-13", DEFAULT_SCENARIO),
+    ("ic-nns-40", include_str!("../../experiments/ic-nns-40.toml")),
+];
+
+/// The [`BENCH_SCENARIOS`], parsed.
+pub fn bench_scenarios() -> anyhow::Result<Vec<Scenario>> {
+    BENCH_SCENARIOS
+        .iter()
+        .map(|(name, text)| {
+            Ok(parse(text, &format!("<embedded {name}>"), std::path::Path::new("experiments"))?.scenario)
+        })
+        .collect()
+}
+
 /// A scenario file: what subnet, network, faults and run size to simulate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
