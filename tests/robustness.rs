@@ -304,3 +304,51 @@ fn bench_runs_outside_the_repository_and_checks_its_output_first() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every command's long help ends with an example.
+#[test]
+fn every_command_help_has_an_example() {
+    let commands = [
+        "run",
+        "bench",
+        "bench-gpu",
+        "devices",
+        "fine",
+        "crypto-bench",
+        "fine-bench",
+        "validate",
+        "calibrate",
+    ];
+    for cmd in commands {
+        let o = ictwin(&[cmd, "--help"]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+        assert!(
+            text.contains("Example:\n  ") && text.contains(&format!("ictwin {cmd} ")),
+            "{cmd}: {text}"
+        );
+    }
+}
+
+/// `validate` of a shipped scenario sizes the fine engine from `[run]` (20,000 x 100 heights:
+/// hours); it says so before running (here the locked output directory stops it right after).
+#[test]
+fn validate_warns_when_run_sizes_a_huge_fine_run() {
+    let dir = tmp("validate-size");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let lock = std::fs::File::open(&out).unwrap();
+    lock.lock().unwrap();
+    let scen = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/ic-app-13.toml");
+    let o = ictwin(&["validate", scen, "--out", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning:") && err.contains("20000 x 100") && err.contains("--shrink"),
+        "{err}"
+    );
+    let small = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/validation/v-app-13-fast.toml");
+    let o = ictwin(&["validate", small, "--out", out.to_str().unwrap()]);
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+    drop(lock);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -64,6 +64,15 @@ pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
     // Every input and the output directory are checked before any engine runs.
     let load = |paths: &[PathBuf]| -> Result<Vec<_>> { paths.iter().map(|p| load_reference(p, a.shrink)).collect() };
     let (fit_scenarios, holdout_scenarios) = (load(&a.scenarios)?, load(&a.holdout)?);
+    for (s, p) in fit_scenarios
+        .iter()
+        .chain(&holdout_scenarios)
+        .zip(a.scenarios.iter().chain(&a.holdout))
+    {
+        if let Some(w) = ictwin::scenario::fine_size_warning(s, &p.display().to_string()) {
+            eprintln!("warning: {w}");
+        }
+    }
     let (dir, file, stem) = out_names(&a.out)?;
     let out = OutDir::open(&dir)?;
     let run = |v: Vec<_>| -> Result<Vec<Reference>> { v.into_iter().map(|s| reference(s, a.quiet)).collect() };

@@ -117,6 +117,9 @@ fn validate_files(a: &ValidateArgs, th: Thresholds) -> Result<bool> {
     for path in &a.scenarios {
         let mut s = scenario::load_for_levels(path, a.shrink)?;
         check_levels(&s, &path.display().to_string())?;
+        if let Some(w) = scenario::fine_size_warning(&s, &path.display().to_string()) {
+            eprintln!("warning: {w}");
+        }
         if let Some(c) = &calibration {
             s.calibration = Some(c.clone());
         }

@@ -240,6 +240,29 @@ pub fn load_for_levels(path: &Path, shrink: u64) -> Result<Scenario> {
     Ok(shrink_for_levels(load(Some(path))?.scenario, shrink))
 }
 
+/// Fine-engine node-heights per second assumed for the warning of [`fine_size_warning`]
+/// (13 nodes at about 150 heights/s on the 2-core development VM).
+const FINE_NODE_HEIGHTS_PER_S: f64 = 2000.0;
+
+/// A warning when the fine run that `[run]` sizes (replicas x rounds heights of n nodes) would
+/// take more than ten minutes: `[run]` sizes coarse runs, and the fine engine is some 10^4
+/// times slower per height. `origin` names the scenario; `None` when the run is small.
+pub fn fine_size_warning(s: &Scenario, origin: &str) -> Option<String> {
+    let work = s.run.replicas as f64 * s.run.rounds as f64 * s.subnet.nodes as f64;
+    let est_s = work / FINE_NODE_HEIGHTS_PER_S;
+    (est_s > 600.0).then(|| {
+        format!(
+            "{origin}: the fine engine runs [run] replicas x rounds = {} x {} heights of {} nodes, \
+             roughly {:.1} h at ~{FINE_NODE_HEIGHTS_PER_S} node-heights/s on 2 cores; \
+             --shrink K divides both (experiments/validation/ holds scenarios sized for this)",
+            s.run.replicas,
+            s.run.rounds,
+            s.subnet.nodes,
+            est_s / 3600.0
+        )
+    })
+}
+
 /// Divides the fine run of `s` by `shrink` as [`load_for_levels`] does (replicas at least 1,
 /// rounds at least 20; `shrink` 0 counts as 1).
 pub fn shrink_for_levels(mut s: Scenario, shrink: u64) -> Scenario {

@@ -15,8 +15,8 @@ pub mod random;
 
 pub use fine::{CryptoCosts, FineConfig};
 pub use load::{
-    check_coarse_limits, load, load_calibration, load_for_levels, load_with_overrides, parse, shrink_for_levels,
-    toml_error_location,
+    check_coarse_limits, fine_size_warning, load, load_calibration, load_for_levels, load_with_overrides, parse,
+    shrink_for_levels, toml_error_location,
 };
 
 use crate::dist::Delay;
