@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
 for f in experiments/*.toml; do
-    ./target/release/ictwin run "$f" --engine "${ICTWIN_ENGINE:-cpu}" --quiet
+    ./target/release/ictwin run "$f" --engine "${ICTWIN_ENGINE:-cpu}" --quiet --out "results/$(basename "$f" .toml)"
 done
-./target/release/ictwin bench
+./target/release/ictwin bench --out results/bench/cpu.csv

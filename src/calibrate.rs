@@ -17,7 +17,7 @@
 use crate::coarse::{prepare, run_cpu};
 use crate::fine;
 use crate::progress::{stop_flag, Progress};
-use crate::scenario::{load_for_levels, Calibration, Scenario};
+use crate::scenario::{check_coarse_limits, load_for_levels, Calibration, Scenario};
 use crate::stats::{self, ks_binned};
 use anyhow::{bail, Result};
 use ictwin_kernels::agg::{self, TIME_BINS};
@@ -136,11 +136,21 @@ pub fn nelder_mead<const D: usize>(
     simplex[0]
 }
 
-/// Runs the fine engine on a scenario file (uncalibrated, its fine run divided by `shrink`):
-/// the reference the coarse model is fitted to. Reports progress on stderr.
-pub fn reference(path: &Path, shrink: u64, quiet: bool) -> Result<Reference> {
+/// Loads a scenario file for calibration (uncalibrated, its fine run divided by `shrink`) and
+/// checks that both engines can run it (the coarse engine's node limit included), so that a
+/// scenario the fit cannot use fails before any engine runs.
+pub fn load_reference(path: &Path, shrink: u64) -> Result<Scenario> {
     let mut s = load_for_levels(path, shrink)?;
     s.calibration = None;
+    let origin = path.display().to_string();
+    check_coarse_limits(&s, &origin)?;
+    fine::config_of(&s).map_err(|e| anyhow::anyhow!("{origin}: {e:#}"))?;
+    Ok(s)
+}
+
+/// Runs the fine engine on a scenario from [`load_reference`]: the reference the coarse model
+/// is fitted to. Reports progress on stderr.
+pub fn reference(s: Scenario, quiet: bool) -> Result<Reference> {
     eprintln!(
         "calibrate: fine engine on {} ({} x {})",
         s.name, s.run.replicas, s.run.rounds

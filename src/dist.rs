@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::path::{Path, PathBuf};
 
+/// Largest delay the engines represent, ms: the coarse kernels sample delays as u32 µs, so
+/// 2^32 - 1 µs (about 71.6 minutes).
+pub const MAX_DELAY_MS: f64 = u32::MAX as f64 / 1000.0;
+
+/// Tail probability beyond which the samplers draw nothing: the quantile tables end at the
+/// level 1 - 2^-32, so a distribution is representable when Q(1 - 2^-32) <= [`MAX_DELAY_MS`],
+/// i.e. when at most 2^-32 of its mass lies beyond the maximum (no drawn delay is clamped).
+pub const TAIL_LEVEL: f64 = 1.0 - 1.0 / 4294967296.0;
+
 /// A one-way network delay distribution, in ms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
@@ -33,8 +42,35 @@ pub enum Delay {
 }
 
 impl Delay {
-    /// Checks parameters, returning (key, problem) on error. Loads empirical files.
+    /// Checks parameters, returning (key, problem) on error. Loads empirical files. Rejects a
+    /// distribution the engines cannot represent: one whose largest drawn value,
+    /// Q(1 - 2^-32) ([`TAIL_LEVEL`]), exceeds [`MAX_DELAY_MS`] (more than 2^-32 of its mass
+    /// beyond the maximum); nothing is clamped silently.
     pub fn validate_and_load(&mut self, base_dir: &Path) -> std::result::Result<(), (String, String)> {
+        self.check_params(base_dir)?;
+        let top = self.quantile_ms(TAIL_LEVEL);
+        if top > MAX_DELAY_MS {
+            let key = match self {
+                Delay::Constant { .. } => "ms",
+                Delay::Uniform { .. } => "max_ms",
+                Delay::Exponential { .. } => "mean_ms",
+                Delay::Lognormal { median_ms, .. } if *median_ms > MAX_DELAY_MS => "median_ms",
+                Delay::Lognormal { .. } => "sigma",
+                Delay::Empirical { .. } => "file",
+            };
+            return Err((
+                key.into(),
+                format!(
+                    "the delay distribution reaches {top:.4e} ms at probability 1 - 2^-32, above the \
+                     largest delay the engines represent ({MAX_DELAY_MS} ms = 2^32 - 1 µs); lower it"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The parameter checks of [`Delay::validate_and_load`] (finite, ordered), loading files.
+    fn check_params(&mut self, base_dir: &Path) -> std::result::Result<(), (String, String)> {
         let nonneg = |k: &str, v: f64| -> std::result::Result<(), (String, String)> {
             if !v.is_finite() || v < 0.0 {
                 Err((k.to_string(), format!("must be a finite number >= 0, got {v}")))
@@ -210,7 +246,12 @@ pub fn load_empirical(path: &Path) -> Result<Vec<f64>> {
         }
         let field = line.split(',').next().unwrap_or("").trim();
         match field.parse::<f64>() {
-            Ok(x) if x.is_finite() && x >= 0.0 => v.push(x),
+            Ok(x) if x.is_finite() && (0.0..=MAX_DELAY_MS).contains(&x) => v.push(x),
+            Ok(x) if x.is_finite() && x > MAX_DELAY_MS => bail!(
+                "{}:{}: delay {x} ms is above the largest the engines represent ({MAX_DELAY_MS} ms = 2^32 - 1 µs)",
+                path.display(),
+                i + 1
+            ),
             Ok(x) => bail!(
                 "{}:{}: delay must be a finite number >= 0 ms, got {x}",
                 path.display(),
@@ -261,6 +302,33 @@ mod tests {
         assert_eq!(d.quantile_ms(0.25), 15.0);
         assert_eq!(d.quantile_ms(1.0), 40.0);
         assert!((d.cdf_ms(30.0) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn delays_beyond_the_representable_maximum_are_refused() {
+        let check = |mut d: Delay| d.validate_and_load(Path::new(".")).map_err(|(k, _)| k);
+        let logn = |median_ms, sigma| Delay::Lognormal { median_ms, sigma };
+        assert_eq!(check(logn(1e12, 0.5)), Err("median_ms".into()));
+        assert_eq!(check(logn(70.0, 100.0)), Err("sigma".into()));
+        // sigma 2 puts ~2e-8 of the mass beyond 71.6 min: more than the tables' 2^-32 tail.
+        assert_eq!(check(logn(70.0, 2.0)), Err("sigma".into()));
+        assert_eq!(check(logn(70.0, 1.5)), Ok(()));
+        assert_eq!(check(Delay::Constant { ms: 5e6 }), Err("ms".into()));
+        assert_eq!(check(Delay::Constant { ms: MAX_DELAY_MS }), Ok(()));
+        let uniform = Delay::Uniform {
+            min_ms: 0.0,
+            max_ms: 1e7,
+        };
+        assert_eq!(check(uniform), Err("max_ms".into()));
+        let exp = Delay::Exponential {
+            min_ms: 0.0,
+            mean_ms: 2e5,
+        };
+        assert_eq!(check(exp), Err("mean_ms".into()));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.csv"), "delay_ms\n70\n1e12\n").unwrap();
+        let e = load_empirical(&dir.path().join("d.csv")).unwrap_err().to_string();
+        assert!(e.contains("d.csv:3:") && e.contains("above the largest"), "{e}");
     }
 
     #[test]

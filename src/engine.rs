@@ -58,6 +58,10 @@ fn run_on_gpu(gpu: &Gpu, prep: &Prepared, progress: &Progress, stop: &AtomicBool
 
 /// Runs a prepared coarse scenario on the chosen engine.
 pub fn run_coarse(prep: &Prepared, choice: EngineChoice, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
+    if choice != EngineChoice::Cpu {
+        // A misspelt WGPU_BACKEND is an error, not a silent fallback to the CPU engine.
+        crate::gpu::backends().map_err(anyhow::Error::msg)?;
+    }
     match choice {
         EngineChoice::Cpu => run_on_cpu(prep, progress, stop),
         EngineChoice::Gpu => {

@@ -22,22 +22,43 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Monte Carlo run of the coarse round model: table on stdout, CSV + manifest in --out.
+    #[command(
+        after_long_help = "Example:\n  ictwin run experiments/ic-app-13-crashed-4.toml --replicas 100000 --out /tmp/crashed-4"
+    )]
     Run(cli::run::RunArgs),
     /// Throughput of the coarse CPU engine vs a Philox-only loop (results/bench/cpu.csv).
+    #[command(after_long_help = "Example:\n  ictwin bench --threads 2 --out /tmp/bench-cpu.csv")]
     Bench(cli::bench::BenchArgs),
     /// Throughput of the coarse GPU engine vs a Philox-only shader (results/bench/gpu.csv).
+    #[command(after_long_help = "Example:\n  ictwin bench-gpu experiments/ic-nns-40.toml --replicas 200000")]
     BenchGpu(cli::bench_gpu::BenchArgs),
     /// GPU adapters wgpu sees (name, backend, type, limits) and which one the engine uses.
+    #[command(
+        after_long_help = "Example:\n  ictwin devices   # WGPU_BACKEND=vulkan,gl ictwin devices searches GL too"
+    )]
     Devices(cli::devices::DevicesArgs),
     /// Fine engine: agent-based simulation with real BLS signatures (CSV in --out).
+    #[command(
+        after_long_help = "Example:\n  ictwin fine experiments/ic-app-13.toml --rounds 200 --trace /tmp/trace.csv --out /tmp/fine"
+    )]
     Fine(cli::fine::FineArgs),
     /// Per-operation BLS costs on this host, printed as a `[fine.costs]` table.
+    #[command(
+        after_long_help = "Example:\n  ictwin crypto-bench --nodes 40   # paste the printed [fine.costs] table into a scenario"
+    )]
     CryptoBench(cli::crypto_bench::CryptoBenchArgs),
     /// Fine-engine speed: rounds/s for 13, 40, 200 nodes and the crypto/simulator split.
+    #[command(after_long_help = "Example:\n  ictwin fine-bench   # 13, 40 and 200 nodes")]
     FineBench(cli::fine_bench::FineBenchArgs),
     /// Coarse vs fine on each scenario: tests, effect sizes, plots; non-zero exit on disagreement.
+    #[command(
+        after_long_help = "Example:\n  ictwin validate experiments/validation/v-app-13-fast.toml --shrink 4 --out /tmp/validation"
+    )]
     Validate(cli::validate::ValidateArgs),
     /// Fit the coarse model's calibration (delay scale, overheads) to the fine engine.
+    #[command(
+        after_long_help = "Example:\n  ictwin calibrate experiments/validation/v-app-13-fast.toml --shrink 4 --out /tmp/cal.toml"
+    )]
     Calibrate(cli::calibrate::CalibrateArgs),
 }
 

@@ -1,16 +1,16 @@
 //! `ictwin bench`: throughput of the coarse CPU engine vs a Philox-only loop; figures on
-//! stdout, appended to `results/bench/cpu.csv`.
+//! stdout, appended to `--out` (default `ictwin-out/bench/cpu.csv`).
 
 use anyhow::{bail, Result};
 use ictwin::coarse::bench::measure;
-use ictwin::output::bench::{append_csv, cpu_bench_record, CPU_BENCH_HEADER};
+use ictwin::output::bench::{append_csv, check_appendable, cpu_bench_record, CPU_BENCH_HEADER};
 use ictwin::scenario;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Options of `ictwin bench`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario files; default: the embedded 13-node scenario and experiments/ic-nns-40.toml.
+    /// Scenario files; default: the embedded ic-app-13 and ic-nns-40 scenarios.
     pub scenarios: Vec<PathBuf>,
     /// Replicas per timed run.
     #[arg(long, default_value_t = 10_000)]
@@ -25,7 +25,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
     /// CSV file the figures are appended to.
-    #[arg(long, default_value = "results/bench/cpu.csv")]
+    #[arg(long, default_value = "ictwin-out/bench/cpu.csv")]
     pub out: PathBuf,
 }
 
@@ -36,8 +36,7 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
         .build()?;
     let mut scenarios = Vec::new();
     if a.scenarios.is_empty() {
-        scenarios.push(scenario::load(None)?.scenario);
-        scenarios.push(scenario::load(Some(Path::new("experiments/ic-nns-40.toml")))?.scenario);
+        scenarios = scenario::bench_scenarios()?;
     }
     for p in &a.scenarios {
         scenarios.push(scenario::load(Some(p))?.scenario);
@@ -45,6 +44,7 @@ pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
     if a.replicas == 0 || a.replicas > u32::MAX as u64 || a.rounds == 0 || a.rounds > u32::MAX as u64 {
         bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
     }
+    check_appendable(&a.out)?;
     let mut records = Vec::new();
     let threads = pool.current_num_threads();
     println!(

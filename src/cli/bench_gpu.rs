@@ -1,17 +1,17 @@
 //! `ictwin bench-gpu`: throughput of the coarse GPU engine vs a Philox-only shader; figures on
-//! stdout, one row per scenario appended to `results/bench/gpu.csv`.
+//! stdout, one row per scenario appended to `--out` (default `ictwin-out/bench/gpu.csv`).
 
 use anyhow::{bail, Context, Result};
 use ictwin::gpu::bench::bench_scenario;
 use ictwin::gpu::Gpu;
-use ictwin::output::bench::{append_csv, gpu_bench_record, GPU_BENCH_HEADER};
+use ictwin::output::bench::{append_csv, check_appendable, gpu_bench_record, GPU_BENCH_HEADER};
 use ictwin::scenario;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Options of `ictwin bench-gpu`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario files (default: experiments/ic-app-13.toml and experiments/ic-nns-40.toml).
+    /// Scenario files (default: the embedded ic-app-13 and ic-nns-40 scenarios).
     pub scenarios: Vec<PathBuf>,
     /// Replicas per measurement.
     #[arg(long, default_value_t = 200_000)]
@@ -23,41 +23,34 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 16_384)]
     pub count_replicas: u64,
     /// CSV file one row per scenario is appended to (header written when new).
-    #[arg(long, default_value = "results/bench/gpu.csv")]
+    #[arg(long, default_value = "ictwin-out/bench/gpu.csv")]
     pub out: PathBuf,
 }
 
 /// `ictwin bench-gpu`.
 pub fn cmd_bench(args: &BenchArgs) -> Result<()> {
+    // Inputs and the output file are checked before the GPU is opened.
+    let mut scenarios = Vec::new();
+    if args.scenarios.is_empty() {
+        scenarios = scenario::bench_scenarios()?;
+    }
+    for f in &args.scenarios {
+        scenarios.push(scenario::load(Some(f))?.scenario);
+    }
+    if args.replicas == 0 || args.replicas > u32::MAX as u64 || args.rounds == 0 || args.rounds > u32::MAX as u64 {
+        bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
+    }
+    check_appendable(&args.out)?;
     let gpu = Gpu::open(true).context("--engine gpu benchmark")?;
     eprintln!("device: {}", gpu.describe());
-    let mut files = args.scenarios.clone();
-    if files.is_empty() {
-        for f in ["experiments/ic-app-13.toml", "experiments/ic-nns-40.toml"] {
-            if Path::new(f).exists() {
-                files.push(f.into());
-            }
-        }
-    }
-    if files.is_empty() {
-        bail!("no scenario given and none of the default ones found");
-    }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     println!(
         "{:<24} {:>5} {:>16} {:>10} {:>18} {:>22} {:>8}",
         "scenario", "nodes", "replica-rounds", "model s", "replica-rounds/s", "philox-only rr/s", "ratio"
     );
-    for f in &files {
-        let mut s = scenario::load(Some(f))?.scenario;
+    for mut s in scenarios {
         s.run.replicas = args.replicas;
         s.run.rounds = args.rounds;
-        if s.run.replicas == 0
-            || s.run.replicas > u32::MAX as u64
-            || s.run.rounds == 0
-            || s.run.rounds > u32::MAX as u64
-        {
-            bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
-        }
         let r = bench_scenario(&gpu, &s, args.count_replicas)?;
         println!(
             "{:<24} {:>5} {:>16} {:>10.3} {:>18.4e} {:>22.4e} {:>8.3}",

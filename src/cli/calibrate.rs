@@ -1,9 +1,9 @@
 //! `ictwin calibrate`: fits the coarse model's calibration to the fine engine; writes the
 //! calibration file and `<stem>-fit.csv` beside it, prints the before/after table.
 
-use anyhow::Result;
-use ictwin::calibrate::{coarse_fit, fit, reference, Reference};
-use ictwin::output::{self, calibration};
+use anyhow::{bail, Result};
+use ictwin::calibrate::{coarse_fit, fit, load_reference, reference, Reference};
+use ictwin::output::{self, calibration, OutDir};
 use ictwin::scenario::Calibration;
 use std::path::{Path, PathBuf};
 
@@ -34,13 +34,50 @@ pub struct CalibrateArgs {
     pub quiet: bool,
 }
 
+/// The directory, file name and stem of `--out`; an error when it names no file.
+fn out_names(out: &Path) -> Result<(PathBuf, String, String)> {
+    let (Some(file), Some(stem)) = (out.file_name(), out.file_stem()) else {
+        bail!(
+            "--out {}: must name a file (the calibration file to write)",
+            out.display()
+        );
+    };
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if out.is_dir() {
+        bail!(
+            "--out {}: is a directory; name the calibration file to write",
+            out.display()
+        );
+    }
+    Ok((
+        dir.to_path_buf(),
+        file.to_string_lossy().to_string(),
+        stem.to_string_lossy().to_string(),
+    ))
+}
+
 /// `ictwin calibrate`.
 pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
-    let load = |paths: &[PathBuf]| -> Result<Vec<Reference>> {
-        paths.iter().map(|p| reference(p, a.shrink, a.quiet)).collect()
-    };
-    let fit_set = load(&a.scenarios)?;
-    let holdout = load(&a.holdout)?;
+    // Every input and the output directory are checked before any engine runs.
+    let load = |paths: &[PathBuf]| -> Result<Vec<_>> { paths.iter().map(|p| load_reference(p, a.shrink)).collect() };
+    let (fit_scenarios, holdout_scenarios) = (load(&a.scenarios)?, load(&a.holdout)?);
+    for (s, p) in fit_scenarios
+        .iter()
+        .chain(&holdout_scenarios)
+        .zip(a.scenarios.iter().chain(&a.holdout))
+    {
+        if let Some(w) = ictwin::scenario::fine_size_warning(s, &p.display().to_string()) {
+            eprintln!("warning: {w}");
+        }
+    }
+    let (dir, file, stem) = out_names(&a.out)?;
+    let out = OutDir::open(&dir)?;
+    let run = |v: Vec<_>| -> Result<Vec<Reference>> { v.into_iter().map(|s| reference(s, a.quiet)).collect() };
+    let fit_set = run(fit_scenarios)?;
+    let holdout = run(holdout_scenarios)?;
     let (cal, loss) = fit(&fit_set, a.coarse_replicas, a.iterations)?;
     let none = Calibration::default();
     println!("{}", calibration::fit_table_header());
@@ -59,23 +96,8 @@ pub fn cmd_calibrate(a: &CalibrateArgs) -> Result<()> {
     }
     let names = |v: &[Reference]| v.iter().map(|r| r.scenario.name.clone()).collect::<Vec<_>>();
     let text = calibration::calibration_toml(&cal, loss, &names(&fit_set), &names(&holdout));
-    let dir = a
-        .out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "calibration.toml".into());
-    let stem = a
-        .out
-        .file_stem()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "calibration".into());
     output::write_run_dir(
-        dir,
+        out,
         vec![
             (file, text.clone()),
             (format!("{stem}-fit.csv"), calibration::fit_report_csv(&rows)?),

@@ -9,8 +9,9 @@ pub struct DevicesArgs {}
 
 /// `ictwin devices`: the adapters wgpu sees and the limits that matter to the engine.
 pub fn cmd_devices(_args: &DevicesArgs) -> Result<()> {
-    let all = gpu::adapters();
-    println!("backends searched: {:?} (WGPU_BACKEND overrides)", gpu::backends());
+    let backends = gpu::backends().map_err(anyhow::Error::msg)?;
+    let all = gpu::adapters().map_err(anyhow::Error::msg)?;
+    println!("backends searched: {backends:?} (WGPU_BACKEND overrides)");
     if all.is_empty() {
         println!("no adapters found; `--engine auto` uses the CPU engine, `--engine gpu` fails");
         return Ok(());

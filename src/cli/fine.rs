@@ -3,11 +3,11 @@
 
 use anyhow::{bail, Context, Result};
 use ictwin::fine;
-use ictwin::output::{self, Manifest};
+use ictwin::output::{self, Manifest, OutDir};
 use ictwin::progress::{stop_flag, Progress};
 use ictwin::scenario;
 use ictwin::stats;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `ictwin fine` (flags override the scenario file).
 #[derive(Clone, Debug, clap::Args)]
@@ -23,7 +23,7 @@ pub struct FineArgs {
     /// Independent replicas (default 1: the scenario's `run.replicas` sizes coarse runs).
     #[arg(long, default_value_t = 1)]
     pub replicas: u64,
-    /// Output directory (default `results/<name>/fine/`).
+    /// Output directory (default `ictwin-out/<name>/fine/` in the current directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// CSV trace of protocol events of replica 0 (time_ms, node, height, kind, rank).
@@ -32,6 +32,59 @@ pub struct FineArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The trace file while the run writes it: a temporary file beside it, renamed into place
+/// after the run's other files, removed when the run fails.
+struct Trace {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: std::fs::File,
+    done: bool,
+}
+
+impl Trace {
+    /// Checks that `path` names a file in an existing directory, then creates the temporary file.
+    fn create(path: &Path) -> Result<Trace> {
+        let (Some(name), false) = (path.file_name(), path.is_dir()) else {
+            bail!(
+                "--trace {}: is a directory; name the trace file to write",
+                path.display()
+            );
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            bail!("--trace {}: directory {} does not exist", path.display(), dir.display());
+        }
+        let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("--trace {}: cannot create a file in {}", path.display(), dir.display()))?;
+        Ok(Trace {
+            path: path.to_path_buf(),
+            tmp,
+            file,
+            done: false,
+        })
+    }
+
+    /// Renames the trace into place.
+    fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot move the trace into {}", self.path.display()))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// `ictwin fine`.
@@ -44,17 +97,15 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
     let out_dir = a
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&s.name).join("fine"));
-    let trace_tmp = a.trace.as_ref().map(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        p.with_file_name(format!(".{name}.tmp{}", std::process::id()))
-    });
-    let trace_writer: Option<Box<dyn std::io::Write + Send>> = match &trace_tmp {
-        Some(p) => Some(Box::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create trace file {}", p.display()))?,
+        .unwrap_or_else(|| super::run::default_out(&s.name).join("fine"));
+    // Outputs are checked (created, locked, writable) before anything is simulated.
+    let trace = a.trace.as_deref().map(Trace::create).transpose()?;
+    let out = OutDir::open(&out_dir)?;
+    let trace_writer: Option<Box<dyn std::io::Write + Send>> = match &trace {
+        Some(t) => Some(Box::new(
+            t.file
+                .try_clone()
+                .with_context(|| format!("trace file {}", t.path.display()))?,
         )),
         None => None,
     };
@@ -67,15 +118,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         }
     });
     progress.finish();
-    let o = match result {
-        Ok(o) => o,
-        Err(e) => {
-            if let Some(t) = &trace_tmp {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(e);
-        }
-    };
+    let o = result?;
     let stats = stats::from_aggregates(&o.agg);
     let mut row = output::summary_row(&s, "fine", stats, o.wall_s);
     row.safety_violations = Some(o.safety_violations);
@@ -86,7 +129,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         device: None,
     };
     output::write_run_dir(
-        &out_dir,
+        out,
         vec![
             ("summary.csv".into(), output::summary_csv(std::slice::from_ref(&row))?),
             ("histograms.csv".into(), output::histograms_csv(&o.agg)),
@@ -94,8 +137,8 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         ],
         Some(&manifest),
     )?;
-    if let (Some(tmp), Some(dst)) = (&trace_tmp, &a.trace) {
-        std::fs::rename(tmp, dst).with_context(|| format!("cannot move trace into {}", dst.display()))?;
+    if let Some(t) = trace {
+        t.commit()?;
     }
     print!("{}", output::render_table(&row));
     let sim_s = o.sim_time_us as f64 / 1e6;

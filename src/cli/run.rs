@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use ictwin::coarse;
 use ictwin::engine::{run_coarse, EngineChoice};
-use ictwin::output::{self, Manifest};
+use ictwin::output::{self, Manifest, OutDir};
 use ictwin::progress::{stop_flag, Progress};
 use ictwin::scenario::{self, Scenario};
 use ictwin::stats;
@@ -26,7 +26,8 @@ pub struct RunArgs {
     /// RNG seed; overrides `run.seed`.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `results/<name>/`).
+    /// Output directory (default `ictwin-out/<name>/` in the current directory; the committed
+    /// `results/<name>/` are regenerated with an explicit `--out`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads for the CPU engine, at least 1 (default: all cores).
@@ -51,14 +52,18 @@ fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
     Ok((s, origin))
 }
 
+/// Where a run goes without `--out`: `ictwin-out/<name>` in the current directory.
+pub fn default_out(name: &str) -> PathBuf {
+    PathBuf::from("ictwin-out").join(name)
+}
+
 /// `ictwin run`.
 pub fn cmd_run(args: &RunArgs) -> Result<()> {
     let (s, origin) = resolve_scenario(args)?;
     let prep = coarse::prepare(&s)?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&s.name));
+    let out_dir = args.out.clone().unwrap_or_else(|| default_out(&s.name));
+    // Checked (created, locked, writable) before anything is simulated.
+    let out = OutDir::open(&out_dir)?;
     let stop = stop_flag();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, |t| t as usize))
@@ -78,7 +83,7 @@ pub fn cmd_run(args: &RunArgs) -> Result<()> {
         device: Some(&outcome.device),
     };
     output::write_run_dir(
-        &out_dir,
+        out,
         vec![
             ("summary.csv".into(), output::summary_csv(std::slice::from_ref(&row))?),
             ("histograms.csv".into(), output::histograms_csv(&outcome.agg)),

@@ -3,7 +3,7 @@
 //! (files) or the summary (random) on stdout.
 
 use anyhow::{Context, Result};
-use ictwin::output::{self, validation, validation_random};
+use ictwin::output::{self, validation, validation_random, OutDir};
 use ictwin::scenario::{self, random, shrink_for_levels, Scenario};
 use ictwin::validate::{compare, run_levels, Comparison, Thresholds};
 use std::path::{Path, PathBuf};
@@ -62,6 +62,13 @@ pub fn cmd_validate(a: &ValidateArgs) -> Result<bool> {
     }
 }
 
+/// Checks that both engines can run `s` (`origin` names it in errors).
+fn check_levels(s: &Scenario, origin: &str) -> Result<()> {
+    scenario::check_coarse_limits(s, origin)?;
+    ictwin::fine::config_of(s).map_err(|e| anyhow::anyhow!("{origin}: {e:#}"))?;
+    Ok(())
+}
+
 /// Both levels on `s`, compared; prints the progress line first.
 fn run_one(a: &ValidateArgs, s: &Scenario, label: &str, th: Thresholds) -> Result<(Vec<Comparison>, String, u64)> {
     eprintln!(
@@ -104,15 +111,25 @@ fn finish(out: &Path, rows: &[Comparison], safety: &[(String, u64)]) -> bool {
 
 fn validate_files(a: &ValidateArgs, th: Thresholds) -> Result<bool> {
     let calibration = a.calibration.as_deref().map(scenario::load_calibration).transpose()?;
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results/validation"));
-    let mut rows = Vec::new();
-    let mut plots = Vec::new();
-    let mut safety = Vec::new();
+    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from("results/validation"));
+    // Every scenario is loaded and checked, and the output directory opened, before any run.
+    let mut loaded = Vec::new();
     for path in &a.scenarios {
         let mut s = scenario::load_for_levels(path, a.shrink)?;
+        check_levels(&s, &path.display().to_string())?;
+        if let Some(w) = scenario::fine_size_warning(&s, &path.display().to_string()) {
+            eprintln!("warning: {w}");
+        }
         if let Some(c) = &calibration {
             s.calibration = Some(c.clone());
         }
+        loaded.push((path, s));
+    }
+    let out = OutDir::open(&out_dir)?;
+    let mut rows = Vec::new();
+    let mut plots = Vec::new();
+    let mut safety = Vec::new();
+    for (path, s) in loaded {
         let (r, plot, violations) =
             run_one(a, &s, &s.name, th).with_context(|| format!("scenario {}", path.display()))?;
         rows.extend(r);
@@ -121,9 +138,9 @@ fn validate_files(a: &ValidateArgs, th: Thresholds) -> Result<bool> {
     }
     let mut files = vec![("validation.csv".to_string(), validation::validation_csv(&rows)?)];
     files.extend(plots);
-    output::write_run_dir(&out, files, None)?;
+    output::write_run_dir(out, files, None)?;
     print!("{}", validation::render_verdicts(&rows));
-    Ok(finish(&out, &rows, &safety))
+    Ok(finish(&out_dir, &rows, &safety))
 }
 
 /// A private directory for the drawn scenario files while they are loaded, removed on drop.
@@ -149,15 +166,23 @@ impl Drop for Staging {
 /// `scenarios/` and the round-time CDF of each disagreeing scenario (`plots/`).
 fn validate_random(a: &ValidateArgs, n: u64, th: Thresholds) -> Result<bool> {
     let seed = a.seed.unwrap_or(1);
-    let out = a
+    let out_dir = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results/validation/random"));
     let staging = Staging::new(seed)?;
-    let (mut rows, mut scenarios, mut files, mut safety) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Every scenario is drawn, loaded and checked, and the output directory opened, first.
+    let mut drawn = Vec::new();
     for k in 0..n {
         let d = random::draw(seed, k);
         let s = shrink_for_levels(d.load_in(&staging.0)?.scenario, a.shrink);
+        check_levels(&s, &s.name)?;
+        drawn.push((k, d, s));
+    }
+    drop(staging);
+    let out = OutDir::open(&out_dir)?;
+    let (mut rows, mut scenarios, mut files, mut safety) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, d, s) in drawn {
         let label = format!("{} [{}/{n}]: {}", s.name, k + 1, s.description.as_deref().unwrap_or(""));
         let (r, plot, violations) = run_one(a, &s, &label, th).with_context(|| format!("scenario {}", s.name))?;
         if r.iter().any(|x| !x.agree) {
@@ -186,7 +211,7 @@ fn validate_random(a: &ValidateArgs, n: u64, th: Thresholds) -> Result<bool> {
         validation_random::scenarios_csv(&scenarios, &rows)?,
     ));
     files.push(("summary.md".into(), summary.clone()));
-    output::write_run_dir(&out, files, None)?;
+    output::write_run_dir(out, files, None)?;
     print!("{summary}");
-    Ok(finish(&out, &rows, &safety))
+    Ok(finish(&out_dir, &rows, &safety))
 }

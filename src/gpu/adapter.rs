@@ -6,22 +6,65 @@
 /// Environment variable selecting an adapter by (a case-insensitive part of) its name.
 pub const ADAPTER_ENV: &str = "ICTWIN_GPU_ADAPTER";
 
-/// Backends searched: Vulkan, or what `WGPU_BACKEND` names.
-pub fn backends() -> wgpu::Backends {
-    wgpu::Backends::VULKAN.with_env()
+/// Environment variable naming the backends to search (comma-separated), as in wgpu.
+pub const BACKEND_ENV: &str = "WGPU_BACKEND";
+
+/// The backend names [`BACKEND_ENV`] accepts (case-insensitive), with their backends.
+const BACKEND_NAMES: &[(&str, wgpu::Backends)] = &[
+    ("vulkan", wgpu::Backends::VULKAN),
+    ("vk", wgpu::Backends::VULKAN),
+    ("gl", wgpu::Backends::GL),
+    ("gles", wgpu::Backends::GL),
+    ("opengl", wgpu::Backends::GL),
+    ("metal", wgpu::Backends::METAL),
+    ("mtl", wgpu::Backends::METAL),
+    ("dx12", wgpu::Backends::DX12),
+    ("d3d12", wgpu::Backends::DX12),
+    ("webgpu", wgpu::Backends::BROWSER_WEBGPU),
+    ("noop", wgpu::Backends::NOOP),
+];
+
+/// Parses a [`BACKEND_ENV`] value strictly: every comma-separated name must be known (wgpu
+/// itself skips unknown names with a log line nobody sees, searching nothing).
+pub fn parse_backends(value: &str) -> Result<wgpu::Backends, String> {
+    let mut out = wgpu::Backends::empty();
+    for name in value.split(',').map(|n| n.trim().to_lowercase()) {
+        match BACKEND_NAMES.iter().find(|(n, _)| *n == name) {
+            Some((_, b)) => out |= *b,
+            None => {
+                let accepted: Vec<&str> = BACKEND_NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "{BACKEND_ENV}={value:?}: unknown backend {name:?}; accepted (comma-separated, any case): {}",
+                    accepted.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// A wgpu instance on [`backends`] (instance flags from the `WGPU_*` environment variables).
-fn instance() -> wgpu::Instance {
+/// Backends searched: Vulkan, or what `WGPU_BACKEND` names (an error when it names an
+/// unknown backend).
+pub fn backends() -> Result<wgpu::Backends, String> {
+    match std::env::var(BACKEND_ENV) {
+        Ok(v) => parse_backends(&v),
+        Err(std::env::VarError::NotPresent) => Ok(wgpu::Backends::VULKAN),
+        Err(e) => Err(format!("{BACKEND_ENV}: {e}")),
+    }
+}
+
+/// A wgpu instance on `backends` (instance flags from the `WGPU_*` environment variables).
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = backends();
+    desc.backends = backends;
     desc.flags = wgpu::InstanceFlags::empty().with_env();
     wgpu::Instance::new(desc)
 }
 
-/// Every adapter wgpu sees on the searched backends.
-pub fn adapters() -> Vec<wgpu::Adapter> {
-    pollster::block_on(instance().enumerate_adapters(backends()))
+/// Every adapter wgpu sees on the searched backends ([`backends`]).
+pub fn adapters() -> Result<Vec<wgpu::Adapter>, String> {
+    let b = backends()?;
+    Ok(pollster::block_on(instance(b).enumerate_adapters(b)))
 }
 
 /// Why the engine cannot use an adapter, if it cannot.
@@ -67,11 +110,11 @@ pub fn describe(info: &wgpu::AdapterInfo) -> String {
 /// The adapter the engine would use. `allow_software`: accept CPU (software) adapters such
 /// as lavapipe, which `--engine auto` skips because the CPU engine is faster than them.
 pub fn pick_adapter(allow_software: bool) -> std::result::Result<wgpu::Adapter, String> {
-    let all = adapters();
+    let all = adapters()?;
     if all.is_empty() {
         return Err(format!(
-            "no GPU adapter found (backends searched: {:?}; set WGPU_BACKEND to search others)",
-            backends()
+            "no GPU adapter found (backends searched: {:?}; set {BACKEND_ENV} to search others)",
+            backends()?
         ));
     }
     let wanted = std::env::var(ADAPTER_ENV).ok().filter(|s| !s.is_empty());
@@ -103,4 +146,24 @@ pub fn pick_adapter(allow_software: bool) -> std::result::Result<wgpu::Adapter, 
         .into_iter()
         .next()
         .ok_or_else(|| format!("no usable GPU adapter ({})", rejected.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_names_are_parsed_strictly() {
+        assert_eq!(parse_backends("vulkan"), Ok(wgpu::Backends::VULKAN));
+        assert_eq!(
+            parse_backends(" VK , gl"),
+            Ok(wgpu::Backends::VULKAN | wgpu::Backends::GL)
+        );
+        let e = parse_backends("bogus").unwrap_err();
+        assert!(
+            e.contains("WGPU_BACKEND") && e.contains("\"bogus\"") && e.contains("vulkan"),
+            "{e}"
+        );
+        assert!(parse_backends("vulkan,").is_err());
+    }
 }

@@ -1,6 +1,6 @@
-//! Benchmark records: one CSV row per measured scenario, appended to `results/bench/cpu.csv`
-//! (`ictwin bench`) or `results/bench/gpu.csv` (`ictwin bench-gpu`), header written when the
-//! file is new.
+//! Benchmark records: one CSV row per measured scenario, appended to `--out` (default
+//! `ictwin-out/bench/cpu.csv` for `ictwin bench`, `ictwin-out/bench/gpu.csv` for `ictwin
+//! bench-gpu`; the committed ones are `results/bench/`), header written when the file is new.
 
 use super::{csv_line, host_cpu, utc_date, utc_datetime};
 use crate::coarse::bench::CpuBenchRow;
@@ -56,20 +56,49 @@ pub fn gpu_bench_record(r: &BenchRow, adapter: &wgpu::AdapterInfo, command: &str
 /// Appends `records` (CSV lines without newline) to `path`, creating its directory, and the
 /// file with `header` first when it does not exist yet.
 pub fn append_csv(path: &Path, header: &str, records: &[String]) -> Result<()> {
-    let new = !path.exists();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).ok();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .with_context(|| format!("{}: cannot open", path.display()))?;
+    let new = out.metadata().map(|m| m.len() == 0).unwrap_or(false);
+    let mut text = String::new();
     if new {
-        writeln!(out, "{header}")?;
+        text += header;
+        text.push('\n');
     }
     for r in records {
-        writeln!(out, "{r}")?;
+        text += r;
+        text.push('\n');
     }
-    Ok(())
+    // One write: records are appended whole.
+    out.write_all(text.as_bytes())
+        .with_context(|| format!("cannot append to {}", path.display()))
+}
+
+/// Checks, before a benchmark runs, that [`append_csv`] can write `path`: an existing file is
+/// opened for appending (and left unchanged); otherwise its directory is created and a file
+/// created in it and removed again.
+pub fn check_appendable(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "--out {}: is a directory; name the CSV file to append to",
+            path.display()
+        );
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot append", path.display()))?;
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    std::fs::remove_file(path).with_context(|| format!("{}: cannot remove", path.display()))
 }

@@ -2,13 +2,15 @@
 //! `fine.csv`, `manifest.json`), the validation report and plots, the calibration file and
 //! its fit report, the benchmark CSVs; and the printed tables that mirror them.
 //!
-//! - [`run_dir`]: the one atomic writer of a run directory and its manifest;
+//! - [`atomic`]: output directories opened (created, locked, checked writable) before a run
+//!   and written all or nothing after it; [`run_dir`]: a run's files with its manifest;
 //! - [`summary`]: `summary.csv`, `histograms.csv` and the printed run table;
 //! - [`fine`]: `fine.csv`; [`validation`]: `validation.csv`, the verdict table, the CDF plot;
 //!   [`validation_random`]: `scenarios.csv` and `summary.md` of `validate --random`;
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
 //! - this module: number formatting and descriptions of the host and build.
 
+pub mod atomic;
 pub mod bench;
 pub mod calibration;
 pub mod fine;
@@ -17,6 +19,7 @@ pub mod summary;
 pub mod validation;
 pub mod validation_random;
 
+pub use atomic::OutDir;
 pub use run_dir::{write_run_dir, Manifest};
 pub use summary::{
     histograms_csv, render_table, summary_csv, summary_row, SummaryRow, SUMMARY_COLUMNS, TIMING_COLUMNS,

@@ -6,6 +6,12 @@ use anyhow::{bail, Context, Result};
 use ictwin_kernels::params::{faults_tolerated, MAX_NODES};
 use std::path::{Path, PathBuf};
 
+/// Smallest non-zero `mtbf_hours`/`mttr_hours`: 1 ms, the engines' resolution.
+pub const MIN_FAILURE_HOURS: f64 = 1.0 / 3.6e6;
+/// Largest `mtbf_hours`/`mttr_hours`: 10^6 h (114 years); the coarse kernel's exponential
+/// durations (Q16 sample times the mean in ms, in u64) overflow near 2.4 10^6 h.
+pub const MAX_FAILURE_HOURS: f64 = 1e6;
+
 /// Loads a scenario file (or the embedded default when `path` is `None`).
 pub fn load(path: Option<&Path>) -> Result<Loaded> {
     match path {
@@ -112,6 +118,16 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
         if !v.is_finite() || v < 0.0 {
             return Err(err("faults", key, format!("must be a finite number >= 0, got {v}")));
         }
+        if v > 0.0 && !(MIN_FAILURE_HOURS..=MAX_FAILURE_HOURS).contains(&v) {
+            return Err(err(
+                "faults",
+                key,
+                format!(
+                    "must be 0 (no dynamic failures) or between 1 ms ({MIN_FAILURE_HOURS:.3e} h) and \
+                     {MAX_FAILURE_HOURS:e} h (the engines count it in whole ms), got {v}"
+                ),
+            ));
+        }
     }
     if (f.mtbf_hours > 0.0) != (f.mttr_hours > 0.0) {
         return Err(err(
@@ -139,6 +155,19 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
             "rounds",
             format!("must be between 1 and {}, got {}", u32::MAX, s.run.rounds),
         ));
+    }
+    if let Some(fine) = &s.fine {
+        let faulty = u32::try_from(faulty).unwrap_or(u32::MAX);
+        if let Err((key, msg)) = fine.validate(n, faulty) {
+            // A `costs.*` key sits in `[fine.costs]`, or inline or dotted in `[fine]`.
+            let (table, leaf) = match key.split_once('.') {
+                Some((sub, leaf)) if line_of(text, &format!("fine.{sub}"), leaf).is_some() => {
+                    (format!("fine.{sub}"), leaf.to_string())
+                }
+                _ => ("fine".to_string(), key.clone()),
+            };
+            return Err(err(&table, &leaf, msg));
+        }
     }
     if let Some(c) = &s.calibration {
         c.check().map_err(|(key, msg)| err("calibration", key, msg))?;
@@ -211,6 +240,29 @@ pub fn load_for_levels(path: &Path, shrink: u64) -> Result<Scenario> {
     Ok(shrink_for_levels(load(Some(path))?.scenario, shrink))
 }
 
+/// Fine-engine node-heights per second assumed for the warning of [`fine_size_warning`]
+/// (13 nodes at about 150 heights/s on the 2-core development VM).
+const FINE_NODE_HEIGHTS_PER_S: f64 = 2000.0;
+
+/// A warning when the fine run that `[run]` sizes (replicas x rounds heights of n nodes) would
+/// take more than ten minutes: `[run]` sizes coarse runs, and the fine engine is some 10^4
+/// times slower per height. `origin` names the scenario; `None` when the run is small.
+pub fn fine_size_warning(s: &Scenario, origin: &str) -> Option<String> {
+    let work = s.run.replicas as f64 * s.run.rounds as f64 * s.subnet.nodes as f64;
+    let est_s = work / FINE_NODE_HEIGHTS_PER_S;
+    (est_s > 600.0).then(|| {
+        format!(
+            "{origin}: the fine engine runs [run] replicas x rounds = {} x {} heights of {} nodes, \
+             roughly {:.1} h at ~{FINE_NODE_HEIGHTS_PER_S} node-heights/s on 2 cores; \
+             --shrink K divides both (experiments/validation/ holds scenarios sized for this)",
+            s.run.replicas,
+            s.run.rounds,
+            s.subnet.nodes,
+            est_s / 3600.0
+        )
+    })
+}
+
 /// Divides the fine run of `s` by `shrink` as [`load_for_levels`] does (replicas at least 1,
 /// rounds at least 20; `shrink` 0 counts as 1).
 pub fn shrink_for_levels(mut s: Scenario, shrink: u64) -> Scenario {
@@ -264,5 +316,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.warnings.len(), 1);
+    }
+
+    #[test]
+    fn failure_times_outside_the_engines_resolution_are_refused() {
+        let text = |mtbf: &str, mttr: &str| {
+            format!("name = \"a\"\n[subnet]\nnodes = 4\n[faults]\nmtbf_hours = {mtbf}\nmttr_hours = {mttr}\n")
+        };
+        let e = parse_err(&text("1e-9", "1e-9"));
+        assert!(
+            e.contains("x.toml:5: key `faults.mtbf_hours`") && e.contains("1 ms"),
+            "{e}"
+        );
+        let e = parse_err(&text("1", "1e-9"));
+        assert!(e.contains("x.toml:6: key `faults.mttr_hours`"), "{e}");
+        let e = parse_err(&text("1e300", "1"));
+        assert!(e.contains("key `faults.mtbf_hours`"), "{e}");
+        assert!(parse(&text("0.001", "0.0001"), "x.toml", Path::new(".")).is_ok());
+    }
+
+    #[test]
+    fn fine_table_errors_name_file_line_and_key() {
+        let base = "name = \"a\"\n[subnet]\nnodes = 4\n";
+        let e = parse_err(&format!("{base}[fine]\nclients = 2\n[fine.costs]\nsign_us = -1\n"));
+        assert!(e.contains("x.toml:7: key `fine.costs.sign_us`"), "{e}");
+        let e = parse_err(&format!("{base}[fine]\ncosts = {{ verify_us = nan }}\n"));
+        assert!(e.contains("x.toml:5: key `fine.costs.verify_us`"), "{e}");
+        let e = parse_err(&format!("{base}[fine]\nclients = 2\ngossip_fanout = 9\n"));
+        assert!(e.contains("x.toml:6: key `fine.gossip_fanout`"), "{e}");
+        let e = parse_err(&format!("{base}[fine]\ncup_interval = 0\n"));
+        assert!(e.contains("x.toml:5: key `fine.cup_interval`"), "{e}");
     }
 }

@@ -15,8 +15,8 @@ pub mod random;
 
 pub use fine::{CryptoCosts, FineConfig};
 pub use load::{
-    check_coarse_limits, load, load_calibration, load_for_levels, load_with_overrides, parse, shrink_for_levels,
-    toml_error_location,
+    check_coarse_limits, fine_size_warning, load, load_calibration, load_for_levels, load_with_overrides, parse,
+    shrink_for_levels, toml_error_location,
 };
 
 use crate::dist::Delay;
@@ -25,6 +25,23 @@ use serde::{Deserialize, Serialize};
 
 /// The embedded default scenario: a 13-node application subnet.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../experiments/ic-app-13.toml");
+
+/// The scenarios `ictwin bench` and `bench-gpu` measure by default, embedded so that they run
+/// from any directory: (name, text) of the 13-node application subnet and the 40-node NNS.
+pub const BENCH_SCENARIOS: [(&str, &str); 2] = [
+    ("ic-app-13", DEFAULT_SCENARIO),
+    ("ic-nns-40", include_str!("../../experiments/ic-nns-40.toml")),
+];
+
+/// The [`BENCH_SCENARIOS`], parsed.
+pub fn bench_scenarios() -> anyhow::Result<Vec<Scenario>> {
+    BENCH_SCENARIOS
+        .iter()
+        .map(|(name, text)| {
+            Ok(parse(text, &format!("<embedded {name}>"), std::path::Path::new("experiments"))?.scenario)
+        })
+        .collect()
+}
 
 /// A scenario file: what subnet, network, faults and run size to simulate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
