@@ -18,7 +18,8 @@
 //! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
 //! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
-//! [`recovery`]: crashes and catch-up; [`workload`]: clients; [`liveness`]: stalls, pruning.
+//! [`recovery`]: crashes and catch-up; [`reconnect`]: the pool re-sent to a recovering node;
+//! [`workload`]: clients; [`liveness`]: stalls, pruning.
 //!
 //! Determinism: the event queue breaks ties by push order, so the order of `q.push` calls and
 //! of every draw from `rng` and `net` is part of the output.
@@ -34,6 +35,7 @@ mod fixture;
 mod liveness;
 mod notary;
 mod params;
+mod reconnect;
 mod recovery;
 mod round;
 mod workload;
@@ -48,7 +50,7 @@ use delivery::Msg;
 pub use params::SimParams;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::Write;
 
 /// Simulator events. Node timers carry the node's epoch: a crash or recovery in between
@@ -146,6 +148,8 @@ pub struct Sim {
     done: bool,
     /// Crypto artifacts below this height are freed.
     pruned_below: u64,
+    /// Nodes catching up after a recovery, with the messages they received meanwhile.
+    backlogs: BTreeMap<u32, Vec<Msg>>,
 }
 
 impl Sim {
@@ -205,6 +209,7 @@ impl Sim {
             now: 0,
             done: false,
             pruned_below: 0,
+            backlogs: BTreeMap::new(),
             p,
         };
         sim.trace_line(0, u32::MAX, 0, "genesis", 0);
@@ -289,12 +294,12 @@ impl Sim {
     }
 
     /// Dispatches event `ev` at `t` (µs) to its role; node timers of a down node or an
-    /// older epoch are dropped.
+    /// older epoch are dropped, as are verifications a node began before it crashed.
     fn handle(&mut self, t: u64, ev: Ev) {
         match ev {
             Ev::Deliver { to, msg } => self.deliver(to, msg, t),
             Ev::Process { to, msg } => {
-                if self.nodes[to as usize].up {
+                if self.nodes[to as usize].up && !self.backlogs.contains_key(&to) {
                     self.process(to, msg, t)
                 }
             }
