@@ -342,3 +342,50 @@ fn dynamic_failures_no_stall_with_a_quorum_up() {
     assert!(stalls > 0, "the scenario does lose its quorum");
     assert!(with_quorum.is_empty(), "stalls with a quorum up at {with_quorum:?} ms");
 }
+
+/// Runs beyond the machine's memory are refused at once, naming the key and the estimate:
+/// 10^5 nodes with gossip (was OOM-killed at 24 GB after 11 minutes of key dealing) and
+/// 4 × 10^9 clients (aborted on an allocation). Assumes less than 320 GB available.
+#[test]
+fn runs_beyond_memory_are_refused_at_once() {
+    for (nodes, fine, key, estimate) in [
+        (100_000, "gossip_fanout = 8", "`subnet.nodes` = 100000", " GB"),
+        (13, "clients = 4000000000", "`fine.clients` = 4000000000", "320.0 GB"),
+    ] {
+        let s = scenario(nodes, LOGNORMAL, "", fine, 10);
+        let t0 = std::time::Instant::now();
+        let e = match fine::run(&s, None, &AtomicBool::new(false), &|_| {}) {
+            Ok(_) => panic!("{key}: ran"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(
+            t0.elapsed().as_secs_f64() < 1.0,
+            "{key}: refused only after {:?}",
+            t0.elapsed()
+        );
+        assert!(
+            e.contains(key) && e.contains(estimate) && e.contains("available"),
+            "{e}"
+        );
+    }
+}
+
+/// Ctrl-C during key dealing ends the run: setup for 2 × 10^4 nodes (tens of seconds) stops
+/// within a moment of the flag being set, and a set flag stops the run before any replica.
+#[test]
+fn setup_is_interruptible() {
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let ctrl_c = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let t0 = std::time::Instant::now();
+    let keys = ictwin::fine::artifacts::Artifacts::setup_until(20_000, 6666, 1, &stop);
+    ctrl_c.join().unwrap();
+    assert!(keys.is_none(), "setup finished before the stop");
+    assert!(t0.elapsed().as_secs_f64() < 2.0, "stopped after {:?}", t0.elapsed());
+    let s = scenario(13, LOGNORMAL, "", "", 10);
+    let e = fine::run(&s, None, &stop, &|_| {}).err().unwrap();
+    assert!(format!("{e:#}").contains("interrupted"), "{e:#}");
+}

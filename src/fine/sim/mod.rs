@@ -52,6 +52,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::Write;
+use std::sync::atomic::AtomicBool;
 
 /// Simulator events. Node timers carry the node's epoch: a crash or recovery in between
 /// voids them.
@@ -153,11 +154,18 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Sets up replica keys, agents and the initial events from `seed`.
-    pub fn new(s: &Scenario, p: SimParams, seed: u64, trace: Option<Box<dyn Write>>) -> Self {
+    /// Sets up replica keys, agents and the initial events from `seed`; None if `stop` was
+    /// set meanwhile (key dealing takes minutes for 10^5 nodes).
+    pub fn new(
+        s: &Scenario,
+        p: SimParams,
+        seed: u64,
+        trace: Option<Box<dyn Write>>,
+        stop: &AtomicBool,
+    ) -> Option<Self> {
         let n = p.n;
         let sub = |k: u64| mix64(seed ^ mix64(k));
-        let art = Artifacts::setup(n, p.f, sub(1));
+        let art = Artifacts::setup_until(n, p.f, sub(1), stop)?;
         let net = Network::new(s.network.delay.clone(), n, p.cfg.gossip_fanout, sub(2));
         let boundary = if p.cfg.boundary_nodes == 0 {
             n
@@ -223,7 +231,7 @@ impl Sim {
             }
         }
         sim.schedule(sim.p.horizon_us, Ev::StallCheck);
-        sim
+        Some(sim)
     }
 
     /// Exponential duration with mean `mean_ms`, µs (at least 1 µs); one draw from `rng`.
@@ -261,7 +269,7 @@ impl Sim {
 
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
     /// the run stalls for good. `stop` aborts early (returns false).
-    pub fn run(&mut self, stop: &std::sync::atomic::AtomicBool) -> bool {
+    pub fn run(&mut self, stop: &AtomicBool) -> bool {
         let mut k = 0u32;
         while !self.done {
             let Some((t, ev)) = self.q.pop() else {
