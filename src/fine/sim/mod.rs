@@ -19,7 +19,7 @@
 //! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
 //! [`recovery`]: crashes and catch-up; [`reconnect`]: the pool re-sent to a recovering node;
-//! [`workload`]: clients; [`liveness`]: stalls, pruning.
+//! [`workload`]: clients; [`liveness`]: stalls, pruning; [`trace`]: the CSV trace.
 //!
 //! Determinism: the event queue breaks ties by push order, so the order of `q.push` calls and
 //! of every draw from `rng` and `net` is part of the output.
@@ -38,6 +38,7 @@ mod params;
 mod reconnect;
 mod recovery;
 mod round;
+mod trace;
 mod workload;
 
 use super::agents::*;
@@ -238,33 +239,6 @@ impl Sim {
     fn exp_us(&mut self, mean_ms: f64) -> u64 {
         let u: f64 = self.rng.random::<f64>();
         ((-(1.0 - u).ln() * mean_ms * 1000.0) as u64).max(1)
-    }
-
-    /// Writes one trace line `time_ms,node,height,kind,rank` (`t` in µs; node `u32::MAX`:
-    /// the subnet, written empty).
-    fn trace_line(&mut self, t: u64, node: u32, h: u64, kind: &str, rank: u32) {
-        if let Some(w) = self.trace.as_mut() {
-            let node = if node == u32::MAX {
-                String::new()
-            } else {
-                node.to_string()
-            };
-            if let Err(e) = writeln!(w, "{:.3},{node},{h},{kind},{rank}", t as f64 / 1000.0) {
-                self.close_trace(e);
-            }
-        }
-    }
-
-    /// Records the first trace write error and stops tracing (a later write would only
-    /// produce a trace with a hole in it).
-    fn close_trace(&mut self, e: std::io::Error) {
-        self.trace = None;
-        self.trace_error.get_or_insert(e);
-    }
-
-    /// The error that ended the trace, if writing (or flushing) it failed.
-    pub fn trace_error(&mut self) -> Option<std::io::Error> {
-        self.trace_error.take()
     }
 
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
