@@ -3,6 +3,7 @@
 //! [`Client`], [`Request`] and [`Block`].
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// What a node does. Roles are fixed node ids (see [`crate::scenario::FineConfig`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +181,10 @@ pub struct BlockState {
     pub finalized: bool,
     /// This node signed a notarization share for it.
     pub signed_notar: bool,
+    /// Signers of the notarization this node holds (None: none, or adopted in a catch-up).
+    pub notarization: Option<Rc<SignerSet>>,
+    /// Signers of the finalization this node holds (None: none, or finalized as an ancestor).
+    pub finalization: Option<Rc<SignerSet>>,
 }
 
 /// A node's pool at one height.

@@ -18,6 +18,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Kinds of signature shares.
@@ -112,21 +113,38 @@ impl Artifacts {
     /// Setup for `n` nodes with fault tolerance `f`: per-node multi-signature keys (every
     /// proof of possession is checked) and two dealt threshold key sets.
     pub fn setup(n: u32, f: u32, seed: u64) -> Self {
+        Self::setup_until(n, f, seed, &AtomicBool::new(false)).expect("not stopped")
+    }
+
+    /// [`Artifacts::setup`] that gives up (None) once `stop` is set (Ctrl-C): every stage
+    /// polls it, per node, so that the minutes of key dealing for 10^5 nodes can be cut short.
+    pub fn setup_until(n: u32, f: u32, seed: u64, stop: &AtomicBool) -> Option<Self> {
         let t0 = Instant::now();
+        let go = || !stop.load(Ordering::Relaxed);
         let mut rng = StdRng::seed_from_u64(seed);
-        let keys: Vec<MultiSigKey> = (0..n).map(|_| MultiSigKey::generate(&mut rng)).collect();
-        assert!(
-            keys.par_iter().all(|k| crypto::verify_pop(&k.pk, &k.pop)),
-            "proof of possession failed at setup"
-        );
-        let beacon_keys = ThresholdKeys::deal(n as usize, f as usize + 1, &mut rng);
-        let cup_keys = ThresholdKeys::deal(n as usize, (2 * f + 1).min(n) as usize, &mut rng);
+        let keys: Vec<MultiSigKey> = (0..n)
+            .map(|_| go().then(|| MultiSigKey::generate(&mut rng)))
+            .collect::<Option<_>>()?;
+        let pops_ok = keys.par_iter().all(|k| !go() || crypto::verify_pop(&k.pk, &k.pop));
+        if !go() {
+            return None;
+        }
+        assert!(pops_ok, "proof of possession failed at setup");
+        let beacon_keys = ThresholdKeys::deal_until(n as usize, f as usize + 1, &mut rng, stop)?;
+        let cup_keys = ThresholdKeys::deal_until(n as usize, (2 * f + 1).min(n) as usize, &mut rng, stop)?;
         let genesis = beacon_keys.group_sk.sign(&crypto::hash_to_g1(
             &message(ShareKind::Beacon, b"genesis"),
             crypto::DST_THRESHOLD,
         ));
-        let pk_tables = keys.par_iter().map(|k| crypto::PkTable::new(&k.pk)).collect();
-        let beacon_tables = beacon_keys.public_shares.par_iter().map(crypto::PkTable::new).collect();
+        let pk_tables = keys
+            .par_iter()
+            .map(|k| go().then(|| crypto::PkTable::new(&k.pk)))
+            .collect::<Option<_>>()?;
+        let beacon_tables = beacon_keys
+            .public_shares
+            .par_iter()
+            .map(|k| go().then(|| crypto::PkTable::new(k)))
+            .collect::<Option<_>>()?;
         let mut a = Artifacts {
             pk_tables,
             beacon_tables,
@@ -143,7 +161,7 @@ impl Artifacts {
             stats: CryptoStats::default(),
         };
         a.stats.wall += t0.elapsed();
-        a
+        Some(a)
     }
 
     fn pk_of(&self, kind: ShareKind, i: u32) -> &PublicKey {

@@ -6,7 +6,8 @@
 //! - [`crypto`]: BLS multi-signatures with PoP, batch verification, threshold BLS;
 //! - [`artifacts`]: the replica's keys, shares, aggregates, beacons and CUPs;
 //! - [`sim`]: the protocol on each node; [`monitor`]: measurements, safety, stalls;
-//! - [`bench`]: the benchmarks (`ictwin crypto-bench`, `ictwin fine-bench`).
+//! - [`bench`]: the benchmarks (`ictwin crypto-bench`, `ictwin fine-bench`);
+//! - [`memory`]: the memory estimate that refuses runs beyond the machine.
 //!
 //! Its settings are the scenario's `[fine]` table ([`FineConfig`], in [`crate::scenario`]).
 //! Outputs use the coarse engine's schema (`summary.csv`, `histograms.csv`, engine `fine`)
@@ -18,6 +19,7 @@ pub mod artifacts;
 pub mod bench;
 pub mod crypto;
 pub mod events;
+pub mod memory;
 pub mod monitor;
 pub mod network;
 pub mod sim;
@@ -64,12 +66,17 @@ pub fn replica_seed(seed: u64, r: u64) -> u64 {
     mix64(seed ^ mix64(r.wrapping_add(0xF17E)))
 }
 
-/// The `[fine]` table of a scenario (defaults when absent), validated.
+/// The `[fine]` table of a scenario (defaults when absent), validated; refused when the run
+/// would need more memory than the machine has available ([`memory`]).
 pub fn config_of(s: &Scenario) -> Result<FineConfig> {
     let cfg = s.fine.clone().unwrap_or_default();
     let faulty = s.faults.crashed + s.faults.silent + s.faults.equivocating;
     if let Err((k, msg)) = cfg.validate(s.subnet.nodes, faulty) {
         bail!("scenario `{}`: key `fine.{k}`: {msg}", s.name);
+    }
+    let threads = rayon::current_num_threads() as u64;
+    if let Err(msg) = memory::check(s, &cfg, threads, memory::available_bytes()) {
+        bail!("scenario `{}`: {msg}", s.name);
     }
     Ok(cfg)
 }
@@ -125,7 +132,7 @@ pub fn run(
             } else {
                 None
             };
-            let mut sim = sim::Sim::new(s, p, replica_seed(s.run.seed, r), tr);
+            let mut sim = sim::Sim::new(s, p, replica_seed(s.run.seed, r), tr, stop)?;
             if !sim.run(stop) {
                 return None;
             }

@@ -124,6 +124,13 @@ impl Network {
         t_us + self.sample_us()
     }
 
+    /// Arrival time of `count` (> 0) messages sent together at `t_us` over one connection:
+    /// one delay for the whole batch (a reconnection's re-sent pool, say).
+    pub fn unicast_batch(&mut self, t_us: u64, count: u64) -> u64 {
+        self.deliveries += count;
+        t_us + self.sample_us()
+    }
+
     /// A uniform draw from the network's stream (for choices such as catch-up peers).
     pub fn uniform_below(&mut self, n: u32) -> u32 {
         self.rng.random_range(0..n)

@@ -33,19 +33,18 @@ impl Sim {
     }
 
     /// The blocks node i proposes at `t` (µs) as rank `rank` maker of h, on its first
-    /// notarized block of h - 1: none if it left round h or saw a lower rank's block or a
-    /// notarization at h. The blocks enter the arena signed.
-    fn propose(&mut self, i: u32, h: u64, rank: u32, t: u64) -> Vec<Emit> {
+    /// notarized block of h - 1: none if it left round h or saw a lower rank's block, its own
+    /// block (made before a crash and re-sent to it) or a notarization at h. The blocks enter the arena signed.
+    pub(super) fn propose(&mut self, i: u32, h: u64, rank: u32, t: u64) -> Vec<Emit> {
         let n = &self.nodes[i as usize];
         if n.height != h {
             return Vec::new();
         }
         let lower_seen = n.pools.get(&h).is_some_and(|pool| {
             !pool.notarized.is_empty()
-                || pool
-                    .blocks
-                    .iter()
-                    .any(|(&b, st)| st.received && self.blocks[b as usize].rank < rank)
+                || pool.blocks.iter().any(|(&b, st)| {
+                    st.received && (self.blocks[b as usize].rank < rank || self.blocks[b as usize].maker == i)
+                })
         });
         if lower_seen {
             return Vec::new();

@@ -65,11 +65,23 @@ impl Sim {
         Some((kind, self.blocks[*b as usize].rank))
     }
 
+    /// The message was made by node i itself (re-sent to it after a recovery).
+    pub(super) fn is_own(&self, i: u32, msg: &Msg) -> bool {
+        match msg {
+            Msg::Block(b) => self.blocks[*b as usize].maker == i,
+            Msg::Share(_, _, s) | Msg::BeaconShare(_, s) => *s == i,
+            Msg::Aggregate(..) => false,
+        }
+    }
+
     /// Modeled verification cost of a received message, µs (0 when it is useless to the
-    /// node: already known, or its aggregate is).
+    /// node: already known, or its aggregate is; or when it is the node's own artifact).
     pub(super) fn verify_cost(&self, i: u32, msg: &Msg) -> f64 {
         let c = &self.p.cfg.costs;
         let n = &self.nodes[i as usize];
+        if self.is_own(i, msg) {
+            return 0.0;
+        }
         let h = self.msg_height(msg);
         let st = |b: &BlockId| n.pools.get(&h).and_then(|p| p.blocks.get(b));
         let (useless, cost) = match msg {
@@ -88,12 +100,17 @@ impl Sim {
         }
     }
 
-    /// Message `msg` reaches node i at `t` (µs). Down and silent nodes drop it, as does a node
-    /// finalized past its height (beacon shares excepted); otherwise it takes effect once
-    /// verified: now when verification is free, else at the end of its CPU time.
+    /// Message `msg` reaches node i at `t` (µs). Down and silent nodes drop it; a node still
+    /// catching up keeps it for later (its unvalidated pool); a node finalized past its height
+    /// drops it (beacon shares excepted); otherwise it takes effect once verified: now when
+    /// verification is free, else at the end of its CPU time.
     pub(super) fn deliver(&mut self, i: u32, msg: Msg, t: u64) {
         let n = &self.nodes[i as usize];
         if !n.up || n.role == Role::Silent {
+            return;
+        }
+        if let Some(backlog) = self.backlogs.get_mut(&i) {
+            backlog.push(msg);
             return;
         }
         let h = self.msg_height(&msg);
@@ -123,7 +140,12 @@ impl Sim {
                 self.nodes[i as usize].pool(h).blocks.entry(b).or_default().received = true;
                 self.try_notarize(i, h, t);
             }
-            Msg::Share(kind, b, s) => self.add_share(i, h, kind, b, s, t),
+            Msg::Share(kind, b, s) => {
+                if s == i {
+                    self.remember_own_share(i, h, kind, b);
+                }
+                self.add_share(i, h, kind, b, s, t)
+            }
             Msg::Aggregate(kind, b, set) => {
                 let known = self.nodes[i as usize]
                     .pools
@@ -146,6 +168,19 @@ impl Sim {
                 self.nodes[i as usize].pool(bh).beacon_shares.insert(s);
                 self.check_beacon(i, t);
             }
+        }
+    }
+
+    /// Node i gets back its own `kind` share on block b (height h), made before a crash: it
+    /// signed that block, so it signs no other rank above it and no other finalization at h.
+    fn remember_own_share(&mut self, i: u32, h: u64, kind: ShareKind, b: BlockId) {
+        let rank = self.blocks[b as usize].rank;
+        let pool = self.nodes[i as usize].pool(h);
+        if kind == ShareKind::Finalization {
+            pool.final_signed = true;
+        } else {
+            pool.blocks.entry(b).or_default().signed_notar = true;
+            pool.min_signed_rank = Some(pool.min_signed_rank.map_or(rank, |m| m.min(rank)));
         }
     }
 

@@ -62,6 +62,7 @@ impl Sim {
                 return;
             }
             st.finalized = true;
+            st.finalization = Some(signers.clone());
         }
         self.count_invalid_shares(ShareKind::Finalization, b, &signers);
         self.monitor.direct_finalization(i, h, t);

@@ -32,7 +32,7 @@ pub fn fixture(faults: &str, fine: &str) -> Sim {
         .scenario;
     let cfg = crate::fine::config_of(&s).expect("fixture [fine] table");
     let p = SimParams::from_scenario(&s, &cfg, s.run.rounds);
-    Sim::new(&s, p, 42, None)
+    Sim::new(&s, p, 42, None, &Default::default()).expect("not stopped")
 }
 
 impl Sim {

@@ -18,7 +18,8 @@
 //! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
 //! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
-//! [`recovery`]: crashes and catch-up; [`workload`]: clients; [`liveness`]: stalls, pruning.
+//! [`recovery`]: crashes and catch-up; [`reconnect`]: the pool re-sent to a recovering node;
+//! [`workload`]: clients; [`liveness`]: stalls, pruning; [`trace`]: the CSV trace.
 //!
 //! Determinism: the event queue breaks ties by push order, so the order of `q.push` calls and
 //! of every draw from `rng` and `net` is part of the output.
@@ -34,8 +35,10 @@ mod fixture;
 mod liveness;
 mod notary;
 mod params;
+mod reconnect;
 mod recovery;
 mod round;
+mod trace;
 mod workload;
 
 use super::agents::*;
@@ -48,8 +51,9 @@ use delivery::Msg;
 pub use params::SimParams;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::Write;
+use std::sync::atomic::AtomicBool;
 
 /// Simulator events. Node timers carry the node's epoch: a crash or recovery in between
 /// voids them.
@@ -146,14 +150,23 @@ pub struct Sim {
     done: bool,
     /// Crypto artifacts below this height are freed.
     pruned_below: u64,
+    /// Nodes catching up after a recovery, with the messages they received meanwhile.
+    backlogs: BTreeMap<u32, Vec<Msg>>,
 }
 
 impl Sim {
-    /// Sets up replica keys, agents and the initial events from `seed`.
-    pub fn new(s: &Scenario, p: SimParams, seed: u64, trace: Option<Box<dyn Write>>) -> Self {
+    /// Sets up replica keys, agents and the initial events from `seed`; None if `stop` was
+    /// set meanwhile (key dealing takes minutes for 10^5 nodes).
+    pub fn new(
+        s: &Scenario,
+        p: SimParams,
+        seed: u64,
+        trace: Option<Box<dyn Write>>,
+        stop: &AtomicBool,
+    ) -> Option<Self> {
         let n = p.n;
         let sub = |k: u64| mix64(seed ^ mix64(k));
-        let art = Artifacts::setup(n, p.f, sub(1));
+        let art = Artifacts::setup_until(n, p.f, sub(1), stop)?;
         let net = Network::new(s.network.delay.clone(), n, p.cfg.gossip_fanout, sub(2));
         let boundary = if p.cfg.boundary_nodes == 0 {
             n
@@ -205,6 +218,7 @@ impl Sim {
             now: 0,
             done: false,
             pruned_below: 0,
+            backlogs: BTreeMap::new(),
             p,
         };
         sim.trace_line(0, u32::MAX, 0, "genesis", 0);
@@ -218,7 +232,7 @@ impl Sim {
             }
         }
         sim.schedule(sim.p.horizon_us, Ev::StallCheck);
-        sim
+        Some(sim)
     }
 
     /// Exponential duration with mean `mean_ms`, µs (at least 1 µs); one draw from `rng`.
@@ -227,36 +241,9 @@ impl Sim {
         ((-(1.0 - u).ln() * mean_ms * 1000.0) as u64).max(1)
     }
 
-    /// Writes one trace line `time_ms,node,height,kind,rank` (`t` in µs; node `u32::MAX`:
-    /// the subnet, written empty).
-    fn trace_line(&mut self, t: u64, node: u32, h: u64, kind: &str, rank: u32) {
-        if let Some(w) = self.trace.as_mut() {
-            let node = if node == u32::MAX {
-                String::new()
-            } else {
-                node.to_string()
-            };
-            if let Err(e) = writeln!(w, "{:.3},{node},{h},{kind},{rank}", t as f64 / 1000.0) {
-                self.close_trace(e);
-            }
-        }
-    }
-
-    /// Records the first trace write error and stops tracing (a later write would only
-    /// produce a trace with a hole in it).
-    fn close_trace(&mut self, e: std::io::Error) {
-        self.trace = None;
-        self.trace_error.get_or_insert(e);
-    }
-
-    /// The error that ended the trace, if writing (or flushing) it failed.
-    pub fn trace_error(&mut self) -> Option<std::io::Error> {
-        self.trace_error.take()
-    }
-
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
     /// the run stalls for good. `stop` aborts early (returns false).
-    pub fn run(&mut self, stop: &std::sync::atomic::AtomicBool) -> bool {
+    pub fn run(&mut self, stop: &AtomicBool) -> bool {
         let mut k = 0u32;
         while !self.done {
             let Some((t, ev)) = self.q.pop() else {
@@ -289,12 +276,12 @@ impl Sim {
     }
 
     /// Dispatches event `ev` at `t` (µs) to its role; node timers of a down node or an
-    /// older epoch are dropped.
+    /// older epoch are dropped, as are verifications a node began before it crashed.
     fn handle(&mut self, t: u64, ev: Ev) {
         match ev {
             Ev::Deliver { to, msg } => self.deliver(to, msg, t),
             Ev::Process { to, msg } => {
-                if self.nodes[to as usize].up {
+                if self.nodes[to as usize].up && !self.backlogs.contains_key(&to) {
                     self.process(to, msg, t)
                 }
             }

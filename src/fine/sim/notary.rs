@@ -110,6 +110,7 @@ impl Sim {
                 return;
             }
             st.notarized = true;
+            st.notarization = Some(signers.clone());
             pool.notarized.push(b);
             first = pool.notarized.len() == 1;
             n.notarized_height = n.notarized_height.max(h);

@@ -1,10 +1,15 @@
 //! Dynamic failures and catch-up: honest nodes alternate between up (exponential, mean MTBF)
 //! and down (mean MTTR). A recovering node loses its pools and asks a random up honest peer
-//! for its latest catch-up package (CUP) and notarized tip.
+//! for its latest catch-up package (CUP) and notarized tip; meanwhile the up nodes re-send it
+//! their pools ([`super::reconnect`]), which it keeps, with whatever else arrives, until it
+//! has caught up (the replica's unvalidated pool), then processes as usual.
 
 use super::{Ev, Sim};
 use crate::fine::agents::{BlockId, HeightPool, Role};
 use rand::Rng;
+
+/// `peer` of a [`Ev::CatchUpReply`] that is a retry: no peer could be asked.
+const NO_PEER: u32 = u32::MAX;
 
 impl Sim {
     /// Dynamic failures: draws each honest node's initial state from the stationary
@@ -37,13 +42,15 @@ impl Sim {
         let n = &mut self.nodes[i as usize];
         n.up = false;
         n.epoch += 1;
+        self.backlogs.remove(&i);
         self.trace_line(t, i, self.nodes[i as usize].height, "crash", 0);
         let d = self.exp_us(mttr);
         self.schedule(t + d, Ev::Recover { node: i });
     }
 
     /// Node i comes back up at `t` (µs) with empty pools and an idle CPU; it crashes again
-    /// after an exponential time of mean MTBF and asks a peer to catch up.
+    /// after an exponential time of mean MTBF, asks a peer to catch up and is re-sent the
+    /// pools of its peers.
     pub(super) fn recover(&mut self, i: u32, t: u64) {
         let Some((mtbf, _)) = self.p.dynamic else { return };
         {
@@ -56,37 +63,44 @@ impl Sim {
         self.trace_line(t, i, self.nodes[i as usize].height, "recover", 0);
         let d = self.exp_us(mtbf);
         self.schedule(t + d, Ev::Crash { node: i });
+        self.backlogs.insert(i, Vec::new());
         self.request_catch_up(i, t);
+        self.resend_pools(i, t);
     }
 
-    /// Node i asks a random up honest peer (one that started a round) at `t` (µs) for its
-    /// latest CUP and notarized tip; the reply comes back after two network delays.
+    /// Node i asks a random up honest peer (one that started a round and is not catching up
+    /// itself) at `t` (µs) for its latest CUP and notarized tip; the reply comes back after
+    /// two network delays. With no such peer it asks again after one unit delay U.
     pub(super) fn request_catch_up(&mut self, i: u32, t: u64) {
         let peers: Vec<u32> = self
             .nodes
             .iter()
-            .filter(|x| x.id != i && x.up && x.role == Role::Honest && x.height > 0)
+            .filter(|x| {
+                x.id != i && x.up && x.role == Role::Honest && x.height > 0 && !self.backlogs.contains_key(&x.id)
+            })
             .map(|x| x.id)
             .collect();
+        let epoch = self.nodes[i as usize].epoch;
         if peers.is_empty() {
-            return;
+            let peer = NO_PEER;
+            return self.schedule(t + self.p.unit_us, Ev::CatchUpReply { node: i, epoch, peer });
         }
         let peer = peers[self.net.uniform_below(peers.len() as u32) as usize];
         let there = self.net.unicast(t);
         let back = self.net.unicast(there);
-        let epoch = self.nodes[i as usize].epoch;
         self.schedule(back, Ev::CatchUpReply { node: i, epoch, peer });
     }
 
     /// Restarts node i at `t` (µs) from the peer's latest CUP plus the blocks after it: its
     /// finalized chain, its first notarized block at its notarized height, and the beacons up
-    /// to there. Verifying the CUP costs `verify_us`. Asks again if the peer went down or has
-    /// no tip.
+    /// to there. Verifying the CUP costs `verify_us`. Then the node takes in, as if they
+    /// arrived now, the messages it kept while catching up. Asks again if there was no peer,
+    /// or the peer went down, is catching up itself or has no tip.
     pub(super) fn catch_up(&mut self, i: u32, peer: u32, t: u64) {
-        let p = &self.nodes[peer as usize];
-        if !p.up {
+        if peer == NO_PEER || !self.nodes[peer as usize].up || self.backlogs.contains_key(&peer) {
             return self.request_catch_up(i, t);
         }
+        let p = &self.nodes[peer as usize];
         let (hp, fp, bp) = (p.notarized_height, p.finalized_height, p.beacon_height);
         let Some(tip) = p.pools.get(&hp).and_then(|x| x.notarized.first().copied()) else {
             return self.request_catch_up(i, t);
@@ -100,6 +114,8 @@ impl Sim {
             let signers = self.share_signers(cup_h);
             let digest = self.blocks[cup_block as usize].digest;
             if !self.art.cup(cup_h, &digest, &signers) {
+                // No valid CUP can exist (too few valid signers): the node stays behind.
+                self.backlogs.remove(&i);
                 return;
             }
             t1 = self.cpu(i, t, self.p.cfg.costs.verify_us);
@@ -124,6 +140,9 @@ impl Sim {
         n.height = hp;
         n.busy_until_us = t1;
         self.trace_line(t1, i, hp, "catch_up", 0);
+        for msg in self.backlogs.remove(&i).unwrap_or_default() {
+            self.deliver(i, msg, t1);
+        }
         self.maybe_advance(i, t1);
     }
 
