@@ -229,7 +229,9 @@ impl Monitor {
 }
 
 /// Adds the steps of replica `replica` to an aggregate array (layout of `ictwin_kernels::agg`).
+/// Stall time counts only after the first notarized step ("time stalled" in that module).
 pub fn add_steps(steps: &[Step], replica: u32, rounds: u32, segments: u32, a: &mut [u64]) {
+    let mut progressed = false;
     for (s, step) in steps.iter().enumerate() {
         let b = batch_of(replica, s as u32, rounds, segments);
         let mut add = |f: u32, v: u64| a[batch_index(b, f)] += v;
@@ -239,6 +241,7 @@ pub fn add_steps(steps: &[Step], replica: u32, rounds: u32, segments: u32, a: &m
                 rank,
                 finalization_us,
             } => {
+                progressed = true;
                 add(agg::F_NOTARIZED, 1);
                 add(agg::F_ROUND_US, round_us);
                 add(agg::F_RANK_SUM, rank as u64);
@@ -255,7 +258,9 @@ pub fn add_steps(steps: &[Step], replica: u32, rounds: u32, segments: u32, a: &m
             }
             Step::Stalled { stall_us } => {
                 add(agg::F_STALLED, 1);
-                add(agg::F_STALL_US, stall_us);
+                if progressed {
+                    add(agg::F_STALL_US, stall_us);
+                }
             }
         }
     }
