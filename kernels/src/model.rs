@@ -1,6 +1,8 @@
 //! The coarse ICC model: one replica is one subnet stepping `rounds` round steps, every node
-//! with its own view. Pure integer arithmetic, no allocation; `shaders/model.wgsl` mirrors it
-//! line by line. The measured quantities are defined once, in [`crate::agg`], for this
+//! with its own view. Pure integer arithmetic, no allocation; the WGSL engine mirrors it file
+//! by file (`shaders/model.wgsl`: sets and views, `height.wgsl`, `resolve.wgsl`,
+//! `replica.wgsl`: this file, `slice.wgsl`: state between dispatches) and produces the same
+//! aggregates bit for bit. The measured quantities are defined once, in [`crate::agg`], for this
 //! model and the fine engine (`src/fine/monitor.rs`) alike.
 //!
 //! # Nodes
@@ -71,7 +73,10 @@
 //! Node views carry 9 u32 words per node (round start, finalized height, two finalizations in
 //! flight), 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 14 words: about 7 KiB of private memory per invocation at any n <= 128, and
-//! no per-pair state (pair delays are recomputed from their word address).
+//! no per-pair state (pair delays are recomputed from their word address). The WGSL twin
+//! sizes its arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 88 bytes per node
+//! plus about 1.2 KiB, 5.4 KiB per invocation for n <= 48 and 12.8 KiB for n <= 128; between
+//! dispatches it keeps 12 words per node in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::height::{kind, message_words, Height};

@@ -19,9 +19,6 @@ pub struct BenchArgs {
     /// Round steps per replica.
     #[arg(long, default_value_t = 100)]
     pub rounds: u64,
-    /// Replicas of the (slower) run that counts the Philox blocks the model draws.
-    #[arg(long, default_value_t = 16_384)]
-    pub count_replicas: u64,
     /// CSV file one row per scenario is appended to (header written when new).
     #[arg(long, default_value = "results/bench/gpu.csv")]
     pub out: PathBuf,
@@ -58,7 +55,7 @@ pub fn cmd_bench(args: &BenchArgs) -> Result<()> {
         {
             bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
         }
-        let r = bench_scenario(&gpu, &s, args.count_replicas)?;
+        let r = bench_scenario(&gpu, &s)?;
         println!(
             "{:<24} {:>5} {:>16} {:>10.3} {:>18.4e} {:>22.4e} {:>8.3}",
             r.scenario,
