@@ -1,32 +1,35 @@
-// The coarse ICC round model: WGSL twin of kernels/src/model.rs (read its doc comment for the
-// rules and the order in which Philox words are consumed; this file follows it line by line).
-// One invocation = one replica stepping all its rounds; only the aggregates touch memory.
+// The coarse ICC model in WGSL, part 1 of 4: bindings, 64-bit helpers, node sets, the node
+// views and the order statistic. Twin of kernels/src/{sets,views}.rs; the rules, and the
+// address of every Philox word, are in the doc comment of kernels/src/model.rs. Parts 2-4:
+// height.wgsl (one height's messages), resolve.wgsl (decisions, finalization, next round),
+// replica.wgsl (shuffles, failures, the step loop and the entry point).
 //
-// Composed by the host (src/gpu/shaders.rs) as: generated constants (from the kernels crate)
-// + generated shared structs + philox.wgsl + table.wgsl + this file + one accum_*.wgsl
-// (hist_init/hist_add/hist_flush).
+// Composed by the host (src/gpu/shaders.rs) as: generated constants (from the kernels crate,
+// with this pipeline's NODE_CAP and ORDER_CAP) + generated shared structs (Params, Slice, the
+// STATE_* / NODE_* offsets) + philox.wgsl + table.wgsl + model.wgsl + height.wgsl +
+// resolve.wgsl + replica.wgsl + one accum_*.wgsl (hist_init/hist_add/hist_flush).
+//
+// Times are absolute µs in u64 (SHADER_INT64). Plain + and - wrap, as the kernel's release
+// build does; sat_add/sat_sub mirror its saturating_add/saturating_sub. Private arrays hold
+// NODE_CAP entries (>= p.nodes), so memory per invocation grows with the pipeline's class.
 
-// `Params`, `Slice` and the STATE_* / NODE_* word offsets of a replica's state are generated
-// by the host from its definitions (kernels/src/params.rs, src/gpu/layout.rs).
-
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<storage, read> p: Params;
 @group(0) @binding(1) var<storage, read> tables: array<u32>;
 // AGG_LEN (+1 for the Philox block count) u64 counters as (lo, hi) pairs of u32.
 @group(0) @binding(2) var<storage, read_write> agg: array<atomic<u32>>;
-
-// A dispatch steps the replicas of one chunk through steps [first_step, end_step) (host:
-// src/gpu/layout.rs `Slice`). Replicas whose run spans several slices keep their state between
-// slices in `state` (state_words u32 per replica of the chunk), so that no dispatch runs
-// unbounded loops: some drivers (Mesa's llvmpipe) stop a shader after 65,535 loop iterations.
-@group(0) @binding(3) var<uniform> slice: Slice;
+@group(0) @binding(3) var<storage, read> slice: Slice;
+// state_words u32 per replica of the chunk (layout: src/gpu/layout.rs).
 @group(0) @binding(4) var<storage, read_write> state: array<u32>;
+// [0]: replicas of this dispatch not finished yet; [1]: nonzero when the driver's loop limit
+// cut a dispatch short (its results are void); [2]: the most loop iterations (fuel) one
+// invocation counted in a dispatch.
+@group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
 
-const U64_MAX: u64 = 0xFFFFFFFFFFFFFFFFlu;
+// "Never" (views::NEVER), µs.
+const NEVER: u64 = 0xFFFFFFFFFFFFFFFFlu;
 
-// ---------------------------------------------------------------- global accumulation
-
-// Adds v to u64 counter `index`: 64-bit-safe with two u32 atomics (the carry of the low
-// word is decided by the value the atomic add saw, so concurrent adds stay exact).
+// Adds v to u64 counter `index`: 64-bit-safe with two u32 atomics (the carry of the low word
+// is decided by the value the atomic add saw, so concurrent adds stay exact).
 fn agg_add(index: u32, v: u64) {
     if v == 0lu {
         return;
@@ -39,617 +42,239 @@ fn agg_add(index: u32, v: u64) {
     }
 }
 
-// ---------------------------------------------------------------- random words
+// Loop iterations this invocation ran in this dispatch (see Slice::fuel).
+var<private> fuel: u32;
 
-// Philox blocks this invocation computed (benchmark bookkeeping, COUNT_BLOCKS builds only).
-var<private> philox_blocks: u32;
-
-fn philox_model(ctr: vec4<u32>) -> vec4<u32> {
-    if COUNT_BLOCKS {
-        philox_blocks += 1u;
-    }
-    return philox4x32_10(ctr, vec2<u32>(p.seed_lo, p.seed_hi));
+fn sat_add(a: u64, b: u64) -> u64 {
+    let s = a + b;
+    return select(s, NEVER, s < a);
 }
 
-// kernels: philox::WordStream, computing one block on demand (the words depend only on
-// (counter, index), not on the CPU's batching).
-struct WordStream {
-    c0: u32,
-    c1: u32,
-    stream: u32,
-    block: u32,
-    buf: vec4<u32>,
-    pos: u32,
+fn sat_sub(a: u64, b: u64) -> u64 {
+    return select(0lu, a - b, a > b);
 }
 
-fn ws_new(c0: u32, c1: u32, stream: u32) -> WordStream {
-    return WordStream(c0, c1, stream, 0u, vec4<u32>(0u), 4u);
-}
-
-// A reader positioned at word `index`.
-fn ws_at(c0: u32, c1: u32, stream: u32, index: u32) -> WordStream {
-    var s = ws_new(c0, c1, stream);
-    s.block = index / 4u;
-    if index % 4u != 0u {
-        s.buf = philox_model(vec4<u32>(c0, c1, s.block, stream));
-        s.block += 1u;
-        s.pos = index % 4u;
-    }
-    return s;
-}
-
-fn ws_next(s: ptr<private, WordStream>) -> u32 {
-    if (*s).pos == 4u {
-        (*s).buf = philox_model(vec4<u32>((*s).c0, (*s).c1, (*s).block, (*s).stream));
-        (*s).block += 1u;
-        (*s).pos = 0u;
-    }
-    let w = (*s).buf[(*s).pos];
-    (*s).pos += 1u;
-    return w;
-}
-
-var<private> round_words: WordStream;
-var<private> replay_words: WordStream;
-var<private> committee_words: WordStream;
-var<private> ranking_words: WordStream;
-
-// ---------------------------------------------------------------- node sets and roles
+// ---------------------------------------------------------------- node sets (sets.rs)
 
 fn contains(s: vec4<u32>, i: u32) -> bool {
     return ((s[i >> 5u] >> (i & 31u)) & 1u) == 1u;
 }
 
-fn set_node(s: ptr<function, vec4<u32>>, i: u32, on: bool) {
-    let w = (*s)[i >> 5u];
+// `s` with node i added (on) or removed.
+fn with_node(s: vec4<u32>, i: u32, on: bool) -> vec4<u32> {
+    var r = s;
     let bit = 1u << (i & 31u);
-    (*s)[i >> 5u] = select(w & ~bit, w | bit, on);
+    r[i >> 5u] = select(s[i >> 5u] & ~bit, s[i >> 5u] | bit, on);
+    return r;
 }
 
 fn count(s: vec4<u32>) -> u32 {
     return countOneBits(s.x) + countOneBits(s.y) + countOneBits(s.z) + countOneBits(s.w);
 }
 
-// Next id of `s` (ascending) and removes it; NO_NODE when empty.
-fn next_member(s: ptr<function, vec4<u32>>) -> u32 {
+fn is_empty(s: vec4<u32>) -> bool {
+    return (s.x | s.y | s.z | s.w) == 0u;
+}
+
+// Ids 4g..4g+4 of s as 4 bits (senders sharing one Philox block).
+fn group_bits(s: vec4<u32>, g: u32) -> u32 {
+    return (s[g >> 3u] >> ((g & 7u) * 4u)) & 15u;
+}
+
+// Groups of four ids covering 0..p.nodes.
+fn groups() -> u32 {
+    return (p.nodes + 3u) / 4u;
+}
+
+fn bits_below(x: u32) -> u32 {
+    return select((1u << x) - 1u, 0xFFFFFFFFu, x >= 32u);
+}
+
+// The ids lo..hi (empty when hi <= lo).
+fn range_set(lo: u32, hi: u32) -> vec4<u32> {
+    var s = vec4<u32>(0u);
     for (var w = 0u; w < 4u; w++) {
-        let bits = (*s)[w];
-        if bits != 0u {
-            (*s)[w] = bits & (bits - 1u);
-            return w * 32u + countTrailingZeros(bits);
-        }
+        let a = clamp(lo, 32u * w, 32u * w + 32u) - 32u * w;
+        let b = clamp(hi, 32u * w, 32u * w + 32u) - 32u * w;
+        s[w] = bits_below(b) & ~bits_below(a);
     }
-    return NO_NODE;
+    return s;
 }
 
-fn is_silent(i: u32) -> bool {
-    return i >= p.crashed && i < p.crashed + p.silent;
+// The k-th smallest id of s (0-based), k < count(s).
+fn nth_member(s: vec4<u32>, k: u32) -> u32 {
+    var rest = k;
+    for (var w = 0u; w < 4u; w++) {
+        var bits = s[w];
+        let c = countOneBits(bits);
+        if rest < c {
+            for (var i = 0u; i < rest; i++) {
+                fuel += 1u;
+                bits &= bits - 1u;
+            }
+            return 32u * w + countTrailingZeros(bits);
+        }
+        rest -= c;
+    }
+    return 0u;
 }
 
-fn is_equivocating(i: u32) -> bool {
-    let b = p.crashed + p.silent;
-    return i >= b && i < b + p.equivocating;
-}
+// ---------------------------------------------------------------- delays (views.rs)
 
-fn is_honest(i: u32) -> bool {
-    return i >= p.crashed + p.silent + p.equivocating;
-}
-
-// ---------------------------------------------------------------- delays
-
-fn notary_delay_us(rank: u32, backoff_q16: u64) -> u64 {
+// N0 + rank U 1.5^gap, µs (factor 1 without backoff; gap capped at 40; the rank term at 2^40).
+// views::notary_delay_us saturates when b > 2^56 / ru, i.e. when ru b > 2^56; that product
+// (up to 2^79) is compared in two halves, b = bh 2^20 + bl, instead of dividing.
+fn notary_delay_us(rank: u32, gap: u32) -> u64 {
+    var b = u64(Q16_ONE);
+    if p.finality_backoff != 0u {
+        b = BACKOFF_Q16[min(gap, 40u)];
+    }
     let ru = u64(rank) * u64(p.unit_delay_us);
+    let high = ru * (b >> 20u);
     var extra = MAX_NOTARY_DELAY_US;
-    if ru == 0lu || backoff_q16 <= (MAX_NOTARY_DELAY_US << 16u) / ru {
-        extra = min((ru * backoff_q16) >> 16u, MAX_NOTARY_DELAY_US);
+    if high <= (1lu << 36u) {
+        let prod = (high << 20u) + ru * (b & 0xFFFFFlu);
+        if prod <= (MAX_NOTARY_DELAY_US << 16u) {
+            extra = min(prod >> 16u, MAX_NOTARY_DELAY_US);
+        }
     }
     return u64(p.initial_notary_delay_us) + extra;
 }
 
-// One sample from the delay-valued table at `offset`, µs, times the calibrated delay scale.
-fn scaled_sample_us(offset: u32, word: u32) -> u64 {
-    let d = u64(table_sample(offset, word));
+// One network delay sample, µs, times the calibrated delay scale.
+fn delay_us(word: u32) -> u64 {
+    let d = u64(table_sample(p.delay_table, word));
     if p.delay_scale_q16 == Q16_ONE {
         return d;
     }
     return (d * u64(p.delay_scale_q16)) >> 16u;
 }
 
-// One network delay sample, µs.
-fn delay_us(word: u32) -> u64 {
-    return scaled_sample_us(p.delay_table, word);
-}
+// ---------------------------------------------------------------- node views (views.rs)
 
-// ---------------------------------------------------------------- shuffles
+var<private> v_start: array<u64, NODE_CAP>;
+var<private> v_fin_height: array<u32, NODE_CAP>;
+var<private> v_pend0_h: array<u32, NODE_CAP>;
+var<private> v_pend0_us: array<u64, NODE_CAP>;
+var<private> v_pend1_h: array<u32, NODE_CAP>;
+var<private> v_pend1_us: array<u64, NODE_CAP>;
 
-// Lazy partial Fisher-Yates shuffle of the block-maker ranking of one height.
-var<private> ranking_perm: array<u32, MAX_NODES>;
-var<private> ranking_drawn: u32;
-
-fn ranking_reset(replica: u32, height: u32) {
-    for (var i = 0u; i < p.nodes; i++) {
-        ranking_perm[i] = i;
+fn views_genesis() {
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        v_start[k] = 0lu;
+        v_fin_height[k] = 0u;
+        v_pend0_h[k] = 0u;
+        v_pend0_us[k] = NEVER;
+        v_pend1_h[k] = 0u;
+        v_pend1_us[k] = NEVER;
     }
-    ranking_drawn = 0u;
-    ranking_words = ws_new(replica, height, STREAM_RANKING);
 }
 
-fn ranking_at(pos: u32) -> u32 {
-    while ranking_drawn <= pos {
-        let d = ranking_drawn;
-        let j = d + uniform_below(ws_next(&ranking_words), p.nodes - d);
-        let x = ranking_perm[d];
-        ranking_perm[d] = ranking_perm[j];
-        ranking_perm[j] = x;
-        ranking_drawn += 1u;
+fn views_rejoin(k: u32, height: u32, t: u64) {
+    v_start[k] = t;
+    v_fin_height[k] = height - 1u;
+    v_pend0_us[k] = NEVER;
+    v_pend1_us[k] = NEVER;
+}
+
+// Earliest time node k may notarization-sign a rank-`rank` block at `height`, µs.
+fn eligible_us(k: u32, rank: u32, height: u32) -> u64 {
+    let t0 = v_start[k];
+    if rank == 0u || p.finality_backoff == 0u {
+        return t0 + notary_delay_us(rank, 0u);
     }
-    return ranking_perm[pos];
+    let last = height - 1u;
+    var e = t0 + notary_delay_us(rank, last - min(v_fin_height[k], last));
+    if v_pend0_us[k] != NEVER {
+        let d = t0 + notary_delay_us(rank, last - min(v_pend0_h[k], last));
+        e = min(e, max(d, v_pend0_us[k]));
+    }
+    if v_pend1_us[k] != NEVER {
+        let d = t0 + notary_delay_us(rank, last - min(v_pend1_h[k], last));
+        e = min(e, max(d, v_pend1_us[k]));
+    }
+    return e;
 }
 
-var<private> committee_perm: array<u32, MAX_NODES>;
-
-// All nodes but the first n - c of a uniform shuffle.
-fn committee(all: vec4<u32>, replica: u32, height: u32) -> vec4<u32> {
-    var c = all;
-    if p.nodes > p.committee {
-        for (var i = 0u; i < p.nodes; i++) {
-            committee_perm[i] = i;
+// Node k finalized `height` at fin_us (or never) and starts the next round at next_us.
+fn views_advance(k: u32, height: u32, fin_us: u64, next_us: u64) {
+    if fin_us != NEVER {
+        if v_pend1_us[k] >= fin_us {
+            v_pend1_us[k] = NEVER;
         }
-        committee_words = ws_new(replica, height, STREAM_COMMITTEE);
-        for (var d = 0u; d < p.nodes - p.committee; d++) {
-            let j = d + uniform_below(ws_next(&committee_words), p.nodes - d);
-            let x = committee_perm[j];
-            committee_perm[j] = committee_perm[d];
-            committee_perm[d] = x;
-            set_node(&c, x, false);
+        if v_pend0_us[k] >= fin_us {
+            v_pend0_h[k] = v_pend1_h[k];
+            v_pend0_us[k] = v_pend1_us[k];
+            v_pend1_us[k] = NEVER;
         }
-    }
-    return c;
-}
-
-// ---------------------------------------------------------------- dynamic failures
-
-var<private> fail_next_us: array<u64, MAX_NODES>;
-var<private> fail_transitions: array<u32, MAX_NODES>;
-
-fn mtbf_ms() -> u64 {
-    return (u64(p.mtbf_ms_hi) << 32u) | u64(p.mtbf_ms_lo);
-}
-
-fn mttr_ms() -> u64 {
-    return (u64(p.mttr_ms_hi) << 32u) | u64(p.mttr_ms_lo);
-}
-
-fn exp_duration_us(word: u32, mean_ms: u64) -> u64 {
-    let x = u64(table_sample(p.exp_table, word));
-    return max(((x * mean_ms) >> 16u) * 1000lu, 1000lu);
-}
-
-fn is_dynamic(i: u32) -> bool {
-    return p.dynamic_failures != 0u && is_honest(i);
-}
-
-fn failures_init(replica: u32, up: ptr<function, vec4<u32>>) {
-    for (var i = 0u; i < p.nodes; i++) {
-        fail_next_us[i] = U64_MAX;
-        fail_transitions[i] = 0u;
-        if !is_dynamic(i) {
-            continue;
-        }
-        let w = philox_model(vec4<u32>(replica, 0u, i, STREAM_FAILURE));
-        let is_up = w.x < p.p_up_q32;
-        set_node(up, i, is_up);
-        fail_next_us[i] = exp_duration_us(w.y, select(mttr_ms(), mtbf_ms(), is_up));
-        fail_transitions[i] = 1u;
-    }
-}
-
-fn failures_advance(replica: u32, t: u64, up: ptr<function, vec4<u32>>) {
-    for (var i = 0u; i < p.nodes; i++) {
-        while fail_next_us[i] <= t {
-            let now_up = !contains(*up, i);
-            set_node(up, i, now_up);
-            let w = philox_model(vec4<u32>(replica, fail_transitions[i], i, STREAM_FAILURE));
-            fail_next_us[i] += exp_duration_us(w.x, select(mttr_ms(), mtbf_ms(), now_up));
-            fail_transitions[i] += 1u;
+        if v_pend0_us[k] == NEVER {
+            v_pend0_h[k] = height;
+            v_pend0_us[k] = fin_us;
+        } else if v_pend1_us[k] == NEVER {
+            v_pend1_h[k] = height;
+            v_pend1_us[k] = fin_us;
+        } else {
+            v_fin_height[k] = max(v_fin_height[k], v_pend0_h[k]);
+            v_pend0_h[k] = v_pend1_h[k];
+            v_pend0_us[k] = v_pend1_us[k];
+            v_pend1_h[k] = height;
+            v_pend1_us[k] = fin_us;
         }
     }
-}
-
-fn next_recovery_us(up: vec4<u32>) -> u64 {
-    var t = U64_MAX;
-    for (var i = 0u; i < p.nodes; i++) {
-        if is_dynamic(i) && !contains(up, i) {
-            t = min(t, fail_next_us[i]);
-        }
+    while v_pend0_us[k] != NEVER && v_pend0_us[k] <= next_us {
+        fuel += 1u;
+        v_fin_height[k] = max(v_fin_height[k], v_pend0_h[k]);
+        v_pend0_h[k] = v_pend1_h[k];
+        v_pend0_us[k] = v_pend1_us[k];
+        v_pend1_us[k] = NEVER;
     }
-    return t;
+    v_start[k] = next_us;
 }
 
-// ---------------------------------------------------------------- order statistics
+// ---------------------------------------------------------------- order statistic (sets.rs)
 
-// Streaming k-th smallest (kernels: model::OrderStat) with a buffer of B = f + 1 slots,
-// enough since min(k, len - k + 1) <= f + 1 for k = 2f + 1 and len <= 3f + 1.
-var<private> os_buf: array<u64, ORDER_BUF>;
-var<private> os_len: u32;
+// Streaming k-th smallest of `len` values, sets::OrderStat with B = ORDER_CAP >= f + 1 >=
+// min(k, len - k + 1) (the value does not depend on B). When k is nearer the top, the
+// (len - k + 1)-th largest is kept as the smallest of the complements !x (an order-reversing
+// bijection of u64), so one direction serves both. Pushes are loops of constant trip count
+// (16 at a time), which the compilers unroll: no loop iterations at run time.
+var<private> os_buf: array<u64, ORDER_CAP>;
 var<private> os_answer: u32;
-var<private> os_smallest: bool;
+// All ones when the complements are kept, else 0.
+var<private> os_flip: u64;
 
 fn os_new(len: u32, k: u32) {
-    os_len = p.makers;
     let largest = len - k + 1u;
-    os_smallest = k <= largest;
-    os_answer = select(os_len - largest, k - 1u, os_smallest);
-    let fill = select(0lu, U64_MAX, os_smallest);
-    for (var i = 0u; i < os_len; i++) {
-        os_buf[i] = fill;
+    let smallest = k <= largest;
+    os_answer = select(largest - 1u, k - 1u, smallest);
+    os_flip = select(NEVER, 0lu, smallest);
+    for (var c = 0u; c < ORDER_CAP; c += 16u) {
+        for (var i = 0u; i < 16u; i++) {
+            os_buf[c + i] = NEVER;
+        }
     }
 }
 
 fn os_push(value: u64) {
-    var x = value;
-    if os_smallest {
-        for (var i = 0u; i < os_len; i++) {
-            let v = os_buf[i];
-            os_buf[i] = min(v, x);
+    // Carry the larger value upwards; the largest of B + 1 falls off the end.
+    var x = value ^ os_flip;
+    for (var c = 0u; c < ORDER_CAP; c += 16u) {
+        for (var i = 0u; i < 16u; i++) {
+            let v = os_buf[c + i];
+            os_buf[c + i] = min(v, x);
             x = max(v, x);
-        }
-    } else {
-        for (var i = os_len; i > 0u; i--) {
-            let v = os_buf[i - 1u];
-            os_buf[i - 1u] = max(v, x);
-            x = min(v, x);
         }
     }
 }
 
 fn os_get() -> u64 {
-    return os_buf[os_answer];
+    return os_buf[os_answer] ^ os_flip;
 }
 
-// ---------------------------------------------------------------- per-batch counters
-
-// The invocation's counters of batch `acc_batch`, flushed when the batch changes.
-var<private> acc: array<u64, BATCH_FIELDS>;
-var<private> acc_batch: u32;
-
-fn acc_flush() {
-    for (var f = 0u; f < BATCH_FIELDS; f++) {
-        agg_add(acc_batch * BATCH_FIELDS + f, acc[f]);
-        acc[f] = 0lu;
-    }
-}
-
-fn acc_add(batch: u32, field: u32, v: u64) {
-    if batch != acc_batch {
-        acc_flush();
-        acc_batch = batch;
-    }
-    acc[field] += v;
-}
-
-fn batch_of(replica: u32, step: u32) -> u32 {
-    let seg = u32(u64(step) * u64(p.batch_segments) / u64(max(p.rounds, 1u)));
-    return u32((u64(replica) * u64(p.batch_segments) + u64(seg)) % u64(BATCHES));
-}
-
-fn time_bin(us: u64) -> u32 {
-    let ms = us / 1000lu;
-    if ms < 1024lu {
-        return u32(ms);
-    }
-    let hi = u32(ms >> 32u);
-    var e = 31u - countLeadingZeros(u32(ms));
-    if hi != 0u {
-        e = 63u - countLeadingZeros(hi);
-    }
-    if e > 21u {
-        return TIME_BINS - 1u;
-    }
-    let sub = u32((ms >> (e - 8u)) & 255lu);
-    return 1024u + (e - 10u) * 256u + sub;
-}
-
-// ---------------------------------------------------------------- one round
-
-struct Notarized {
-    ok: bool,
-    rank: u32,
-    round_us: u64,
-    finalized: bool,
-    finalization_us: u64,
-}
-
-// Steps 3-5 of one round; ok = false when the step is stalled.
-fn notarize(replica: u32, step: u32, signer_set: vec4<u32>, up: vec4<u32>, backoff_q16: u64) -> Notarized {
-    var out = Notarized(false, 0u, 0lu, false, 0lu);
-    var rank = p.makers;
-    for (var r = 0u; r < p.makers; r++) {
-        let m = ranking_at(r);
-        if contains(up, m) && !is_silent(m) {
-            rank = r;
-            break;
-        }
-    }
-    let signers = count(signer_set);
-    if rank == p.makers || signers < p.quorum {
-        return out;
-    }
-    let maker = ranking_at(rank);
-    let u = u64(p.unit_delay_us);
-    let proposal = u64(rank) * u;
-    let threshold = notary_delay_us(rank, backoff_q16);
-
-    var next = NO_NODE;
-    if rank + 1u < p.makers {
-        next = ranking_at(rank + 1u);
-    }
-    let next_proposes = next != NO_NODE && contains(up, next) && !is_silent(next);
-
-    round_words = ws_new(replica, step, STREAM_ROUND);
-    let observer = uniform_below(ws_next(&round_words), signers);
-    os_new(signers, p.quorum);
-    var d_next = U64_MAX;
-    var rest = signer_set;
-    var k = 0u;
-    loop {
-        let i = next_member(&rest);
-        if i == NO_NODE {
-            break;
-        }
-        var d = 0lu;
-        if i != maker {
-            d = delay_us(ws_next(&round_words));
-        }
-        if i == next {
-            d_next = d;
-        }
-        let s = max(proposal + d, threshold);
-        var e = 0lu;
-        if k != observer {
-            e = delay_us(ws_next(&round_words));
-        }
-        os_push(s + e);
-        k += 1u;
-    }
-    let round_us = os_get() + u64(p.round_overhead_us);
-
-    // Rule (a): an equivocating r* maker.
-    var competing = is_equivocating(maker);
-    // Rule (b): the rank r*+1 maker missed the r* block and its block gets an honest share.
-    if !competing && next_proposes {
-        if d_next == U64_MAX {
-            d_next = delay_us(ws_next(&round_words));
-        }
-        if d_next > u {
-            let proposal2 = proposal + u;
-            let threshold2 = notary_delay_us(rank + 1u, backoff_q16);
-            replay_words = ws_at(replica, step, STREAM_ROUND, 1u);
-            var rest2 = signer_set;
-            var k2 = 0u;
-            loop {
-                let i = next_member(&rest2);
-                if i == NO_NODE {
-                    break;
-                }
-                var d = 0lu;
-                if i != maker {
-                    d = delay_us(ws_next(&replay_words));
-                }
-                if k2 != observer {
-                    ws_next(&replay_words);
-                }
-                k2 += 1u;
-                let s = max(proposal + d, threshold);
-                var d2 = 0lu;
-                if i != next {
-                    d2 = delay_us(ws_next(&round_words));
-                }
-                if max(proposal2 + d2, threshold2) < s {
-                    competing = true;
-                    break;
-                }
-            }
-        }
-    }
-    out.ok = true;
-    out.rank = rank;
-    out.round_us = round_us;
-    if !competing {
-        // The (2f+1)-th smallest of {0} and H - 1 fresh share delays, by inverse CDF of its
-        // exact distribution (one word).
-        let table = p.fin_table + (signers - p.quorum) * TABLE_STRIDE;
-        let share = scaled_sample_us(table, ws_next(&round_words));
-        out.finalized = true;
-        out.finalization_us = round_us + share + u64(p.finalization_overhead_us);
-    }
-    return out;
-}
-
-// ---------------------------------------------------------------- one replica
-
-// The replica's state between slices.
-var<private> sim_up: vec4<u32>;
-var<private> sim_all: vec4<u32>;
-var<private> sim_honest: vec4<u32>;
-var<private> sim_members: vec4<u32>;
-var<private> sim_t: u64;
-var<private> sim_height: u32;
-var<private> sim_backoff_q16: u64;
-var<private> sim_step: u32;
-
-fn sim_sets() {
-    var up = vec4<u32>(0u);
-    for (var i = p.crashed; i < p.nodes; i++) {
-        set_node(&up, i, true);
-    }
-    var all = vec4<u32>(0u);
-    for (var i = 0u; i < p.nodes; i++) {
-        set_node(&all, i, true);
-    }
-    var honest = vec4<u32>(0u);
-    for (var i = p.crashed + p.silent + p.equivocating; i < p.nodes; i++) {
-        set_node(&honest, i, true);
-    }
-    sim_up = up;
-    sim_all = all;
-    sim_honest = honest;
-}
-
-// Step 0 of the replica.
-fn sim_init(replica: u32) {
-    sim_sets();
-    if p.dynamic_failures != 0u {
-        var up = sim_up;
-        failures_init(replica, &up);
-        sim_up = up;
-    }
-    sim_t = 0lu;
-    sim_height = 0u;
-    sim_backoff_q16 = u64(Q16_ONE);
-    sim_step = 0u;
-    sim_members = committee(sim_all, replica, 0u);
-    ranking_reset(replica, 0u);
-    acc_batch = batch_of(replica, 0u);
-}
-
-// Layout of a replica's state (src/gpu/layout.rs): ReplicaState (STATE_FIXED_WORDS words,
-// offsets STATE_*), then with dynamic failures one NodeState per node (NODE_STATE_WORDS
-// words, offsets NODE_*).
-
-// Resumes the replica at slice.first_step from `state` word `base`. The ranking shuffle of
-// the current height is redrawn: it is lazy and deterministic, so it yields the same ranks.
-fn sim_load(replica: u32, base: u32) {
-    sim_sets();
-    sim_t = (u64(state[base + STATE_T_HI]) << 32u) | u64(state[base + STATE_T_LO]);
-    sim_height = state[base + STATE_HEIGHT];
-    sim_backoff_q16 = (u64(state[base + STATE_BACKOFF_Q16_HI]) << 32u) | u64(state[base + STATE_BACKOFF_Q16_LO]);
-    sim_up = vec4<u32>(state[base + STATE_UP0], state[base + STATE_UP1], state[base + STATE_UP2], state[base + STATE_UP3]);
-    if p.dynamic_failures != 0u {
-        for (var i = 0u; i < p.nodes; i++) {
-            let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
-            fail_next_us[i] = (u64(state[n + NODE_NEXT_CHANGE_US_HI]) << 32u) | u64(state[n + NODE_NEXT_CHANGE_US_LO]);
-            fail_transitions[i] = state[n + NODE_TRANSITIONS];
-        }
-    }
-    sim_step = slice.first_step;
-    sim_members = committee(sim_all, replica, sim_height);
-    ranking_reset(replica, sim_height);
-    acc_batch = batch_of(replica, sim_step);
-}
-
-fn sim_store(base: u32) {
-    state[base + STATE_T_LO] = u32(sim_t);
-    state[base + STATE_T_HI] = u32(sim_t >> 32u);
-    state[base + STATE_HEIGHT] = sim_height;
-    state[base + STATE_BACKOFF_Q16_LO] = u32(sim_backoff_q16);
-    state[base + STATE_BACKOFF_Q16_HI] = u32(sim_backoff_q16 >> 32u);
-    state[base + STATE_UP0] = sim_up.x;
-    state[base + STATE_UP1] = sim_up.y;
-    state[base + STATE_UP2] = sim_up.z;
-    state[base + STATE_UP3] = sim_up.w;
-    if p.dynamic_failures != 0u {
-        for (var i = 0u; i < p.nodes; i++) {
-            let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
-            state[n + NODE_NEXT_CHANGE_US_LO] = u32(fail_next_us[i]);
-            state[n + NODE_NEXT_CHANGE_US_HI] = u32(fail_next_us[i] >> 32u);
-            state[n + NODE_TRANSITIONS] = fail_transitions[i];
-        }
-    }
-}
-
-// Steps the replica until step `end` (or the end of the run).
-fn sim_steps(replica: u32, end: u32) {
-    let dynamic = p.dynamic_failures != 0u;
-    var up = sim_up;
-    let all = sim_all;
-    let honest = sim_honest;
-    var members = sim_members;
-    var t = sim_t;
-    var height = sim_height;
-    var backoff_q16 = sim_backoff_q16;
-    var step = sim_step;
-    while step < end {
-        let batch = batch_of(replica, step);
-        if dynamic {
-            failures_advance(replica, t, &up);
-        }
-        let signers = members & up & honest;
-        let r = notarize(replica, step, signers, up, backoff_q16);
-        if r.ok {
-            acc_add(batch, F_NOTARIZED, 1lu);
-            acc_add(batch, F_ROUND_US, r.round_us);
-            acc_add(batch, F_RANK_SUM, u64(r.rank));
-            acc_add(batch, F_RANK0, select(0lu, 1lu, r.rank == 0u));
-            hist_add(HIST_ROUND + time_bin(r.round_us));
-            hist_add(HIST_RANK + min(r.rank, RANK_BINS - 1u));
-            if r.finalized {
-                acc_add(batch, F_FINALIZED, 1lu);
-                acc_add(batch, F_FIN_US, r.finalization_us);
-                hist_add(HIST_FIN + time_bin(r.finalization_us));
-                backoff_q16 = u64(Q16_ONE);
-            } else if p.finality_backoff != 0u {
-                backoff_q16 = min(backoff_q16 * 3lu / 2lu, BACKOFF_CAP_Q16);
-            }
-            t += r.round_us;
-            height += 1u;
-            members = committee(all, replica, height);
-            ranking_reset(replica, height);
-            step += 1u;
-        } else {
-            var recovery = U64_MAX;
-            if dynamic {
-                recovery = next_recovery_us(up);
-            }
-            if recovery == U64_MAX {
-                // Nothing can change: the replica is stalled for good (no histogram counts,
-                // so the rest of the slice is counted at once; later slices find it stalled
-                // again, since nothing changed).
-                if p.batch_segments == 1u {
-                    acc_add(batch, F_STALLED, u64(end - step));
-                    step = end;
-                }
-                while step < end {
-                    acc_add(batch_of(replica, step), F_STALLED, 1lu);
-                    step += 1u;
-                }
-            } else {
-                acc_add(batch, F_STALLED, 1lu);
-                acc_add(batch, F_STALL_US, recovery - t);
-                t = recovery;
-                step += 1u;
-            }
-        }
-    }
-    sim_up = up;
-    sim_members = members;
-    sim_t = t;
-    sim_height = height;
-    sim_backoff_q16 = backoff_q16;
-    sim_step = step;
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    hist_init(lid);
-    // The dispatch covers replicas [replica_offset, replica_offset + 64 x workgroups).
-    if gid.x < p.replicas - p.replica_offset {
-        let replica = p.replica_offset + gid.x;
-        let base = gid.x * slice.state_words;
-        if slice.first_step == 0u {
-            sim_init(replica);
-        } else {
-            sim_load(replica, base);
-        }
-        sim_steps(replica, slice.end_step);
-        if slice.end_step < p.rounds {
-            sim_store(base);
-        }
-        acc_flush();
-        if COUNT_BLOCKS {
-            agg_add(AGG_LEN, u64(philox_blocks));
-        }
-    }
-    // Uniform control flow again: every invocation reaches the barriers in hist_flush.
-    hist_flush(lid);
+// 4, in a form the compilers cannot see as a constant: an inner loop `x < four()` over the
+// ids of a group stays a loop (one copy of its body, 4 iterations at run time), where code
+// size matters more than loop iterations (rarely run bodies with heavy code).
+fn four() -> u32 {
+    return 4u + (p.nodes >> 31u);
 }

@@ -1,4 +1,4 @@
-// Test kernels (tests/gpu.rs): Philox known answers and table samples computed on the device.
+// Test kernels (tests/gpu/main.rs): Philox known answers and table samples computed on the device.
 // Composed by the host as: generated constants + philox.wgsl + table.wgsl + this file.
 
 @group(0) @binding(0) var<storage, read> input: array<u32>;

@@ -55,7 +55,7 @@ fn wgsl_u32_constant(module: &naga::Module, name: &str) -> Option<u32> {
 }
 
 /// Checks `T` in every program declaring it; returns how many do.
-fn check_struct<T: SharedStruct>(programs: &[(&str, naga::Module)]) -> usize {
+fn check_struct<T: SharedStruct>(programs: &[(String, naga::Module)]) -> usize {
     let rust = rust_layout::<T>();
     let mut declared = 0;
     for (program, module) in programs {
@@ -84,10 +84,13 @@ fn check_word_offsets<T: SharedStruct>(program: &str, module: &naga::Module, pre
     }
 }
 
-fn all_modules() -> Vec<(&'static str, naga::Module)> {
+fn all_modules() -> Vec<(String, naga::Module)> {
     shaders::all_programs()
         .into_iter()
-        .map(|(name, src)| (name, parse(name, &src)))
+        .map(|(name, src)| {
+            let m = parse(&name, &src);
+            (name, m)
+        })
         .collect()
 }
 

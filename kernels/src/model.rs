@@ -1,6 +1,8 @@
 //! The coarse ICC model: one replica is one subnet stepping `rounds` round steps, every node
-//! with its own view. Pure integer arithmetic, no allocation; `shaders/model.wgsl` mirrors it
-//! line by line. The measured quantities are defined once, in [`crate::agg`], for this
+//! with its own view. Pure integer arithmetic, no allocation; the WGSL engine mirrors it file
+//! by file (`shaders/model.wgsl`: sets and views, `height.wgsl`, `resolve.wgsl`,
+//! `replica.wgsl`: this file, `slice.wgsl`: state between dispatches) and produces the same
+//! aggregates bit for bit. The measured quantities are defined once, in [`crate::agg`], for this
 //! model and the fine engine (`src/fine/monitor.rs`) alike.
 //!
 //! # Nodes
@@ -72,7 +74,10 @@
 //! Node views carry 9 u32 words per node (round start, finalized height, two finalizations in
 //! flight), 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 14 words: about 7 KiB of private memory per invocation at any n <= 128, and
-//! no per-pair state (pair delays are recomputed from their word address).
+//! no per-pair state (pair delays are recomputed from their word address). The WGSL twin
+//! sizes its arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 88 bytes per node
+//! plus about 1.2 KiB, 5.4 KiB per invocation for n <= 48 and 12.8 KiB for n <= 128; between
+//! dispatches it keeps 12 words per node in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::height::{kind, message_words, Height};
@@ -281,8 +286,6 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let mut members = committee(p, &all, replica, height);
     let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 2));
 
-    // Whether a height has been notarized yet (stall time counts from then on).
-    let mut progressed = false;
     while step < p.rounds {
         // One batch per replica unless replicas are split into segments (few replicas).
         let batch = if p.batch_segments == 1 {
@@ -335,9 +338,9 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
                 }
             } else {
                 add(agg, batch, agg::F_STALLED, 1);
-                // A stall the replica starts in is left out of the time: its length is
-                // length-biased (see `agg`, "time stalled").
-                if progressed {
+                // A stall the replica starts in (no height notarized yet) is left out of
+                // the time: its length is length-biased (see `agg`, "time stalled").
+                if height > 1 {
                     add(agg, batch, agg::F_STALL_US, recovery - t_ref);
                 }
                 for k in 0..p.nodes {
@@ -360,7 +363,6 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         blocks +=
             h.blocks.get() as u64 + 1 + (p.nodes - p.committee).div_ceil(4) as u64 + ranking.drawn().div_ceil(4) as u64;
 
-        progressed = true;
         add(agg, batch, agg::F_NOTARIZED, 1);
         add(agg, batch, agg::F_ROUND_US, out.round_us);
         add(agg, batch, agg::F_RANK_SUM, out.rank as u64);

@@ -147,7 +147,8 @@ impl NodeViews {
                 self.pend1_us[k] = fin_us;
             }
         }
-        while self.pend0_us[k] <= next_us {
+        // (An empty slot is NEVER: it is not absorbed even when next_us is NEVER.)
+        while self.pend0_us[k] != NEVER && self.pend0_us[k] <= next_us {
             self.fin_height[k] = self.fin_height[k].max(self.pend0_h[k]);
             self.pend0_h[k] = self.pend1_h[k];
             self.pend0_us[k] = self.pend1_us[k];

@@ -19,9 +19,6 @@ pub struct BenchArgs {
     /// Round steps per replica.
     #[arg(long, default_value_t = 100)]
     pub rounds: u64,
-    /// Replicas of the (slower) run that counts the Philox blocks the model draws.
-    #[arg(long, default_value_t = 16_384)]
-    pub count_replicas: u64,
     /// CSV file one row per scenario is appended to (header written when new).
     #[arg(long, default_value = "ictwin-out/bench/gpu.csv")]
     pub out: PathBuf,
@@ -51,7 +48,14 @@ pub fn cmd_bench(args: &BenchArgs) -> Result<()> {
     for mut s in scenarios {
         s.run.replicas = args.replicas;
         s.run.rounds = args.rounds;
-        let r = bench_scenario(&gpu, &s, args.count_replicas)?;
+        if s.run.replicas == 0
+            || s.run.replicas > u32::MAX as u64
+            || s.run.rounds == 0
+            || s.run.rounds > u32::MAX as u64
+        {
+            bail!("--replicas and --rounds must be between 1 and {}", u32::MAX);
+        }
+        let r = bench_scenario(&gpu, &s)?;
         println!(
             "{:<24} {:>5} {:>16} {:>10.3} {:>18.4e} {:>22.4e} {:>8.3}",
             r.scenario,

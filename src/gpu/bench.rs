@@ -41,7 +41,7 @@ pub struct BenchRow {
     pub model_s: f64,
     /// Model throughput, replica-rounds per second.
     pub replica_rounds_per_s: f64,
-    /// Philox blocks the model draws per replica-round (counted on a smaller run).
+    /// Philox blocks the model draws per replica-round (counted by the timed run).
     pub philox_blocks_per_replica_round: f64,
     /// Wall-clock time of the Philox-only shader, s.
     pub philox_only_s: f64,
@@ -51,30 +51,19 @@ pub struct BenchRow {
     pub ratio: f64,
 }
 
-/// Measures one scenario.
-pub fn bench_scenario(gpu: &Gpu, s: &crate::scenario::Scenario, count_replicas: u64) -> Result<BenchRow> {
+/// Measures one scenario: the timed model run also counts the Philox blocks it draws (as
+/// the CPU bench counts them), and the baseline draws as many per replica.
+pub fn bench_scenario(gpu: &Gpu, s: &crate::scenario::Scenario) -> Result<BenchRow> {
     let stop = stop_flag();
-    let mut counted = s.clone();
-    counted.run.replicas = count_replicas.clamp(1, s.run.replicas);
-    let prep_count = crate::coarse::prepare(&counted)?;
-    let c = gpu.run_with(
-        &prep_count,
-        RunOptions {
-            count_blocks: true,
-            ..Default::default()
-        },
-        &|_| {},
-        stop,
-    )?;
-    let blocks = c.philox_blocks.unwrap_or(0) as f64 / (counted.run.replicas as f64 * counted.run.rounds as f64);
     let prep = crate::coarse::prepare(s)?;
     // Warm-up (compiles the pipeline), then the timed run.
     let mut warm = s.clone();
     warm.run.replicas = 64;
     gpu.run(&crate::coarse::prepare(&warm)?, &|_| {}, stop)?;
     let t0 = Instant::now();
-    gpu.run(&prep, &|_| {}, stop)?;
+    let run = gpu.run_with(&prep, RunOptions::default(), &|_| {}, stop)?;
     let model_s = t0.elapsed().as_secs_f64();
+    let blocks = run.philox_blocks as f64 / (s.run.replicas as f64 * s.run.rounds as f64);
     let rr = s.run.replicas as f64 * s.run.rounds as f64;
     let per_replica = (blocks * s.run.rounds as f64).round().max(1.0) as u32;
     let philox_s = gpu

@@ -237,6 +237,16 @@ impl Gpu {
         )
     }
 
+    /// A read-only storage buffer sized for one `T` (a struct the shaders read as
+    /// `var<storage, read>`), written with [`Gpu::write`].
+    pub(super) fn storage_struct<T: Pod>(&self, label: &str) -> Result<wgpu::Buffer> {
+        self.buffer(
+            label,
+            std::mem::size_of::<T>() as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
     /// Queues a write of `value` to the start of `buffer` (before the next submission).
     pub(super) fn write<T: Pod>(&self, buffer: &wgpu::Buffer, value: &T) {
         self.queue.write_buffer(buffer, 0, bytemuck::bytes_of(value));

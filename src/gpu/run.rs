@@ -1,10 +1,11 @@
 //! The model run: a prepared scenario's replicas in chunks of workgroups, each chunk's round
-//! steps in slices of at most `MAX_SLICE_STEPS` per dispatch, every dispatch adding into one
-//! aggregate buffer that is read back once at the end.
+//! steps in slices of at most `MAX_SLICE_STEPS` per dispatch (fewer on software adapters,
+//! whose loop budget each replica tracks itself), every dispatch adding into one aggregate
+//! buffer that is read back once at the end.
 
 use super::device::{Gpu, Kernel};
 use super::layout::{state_words, Slice};
-use super::shaders::{self, Accumulation, MAX_SLICE_STEPS, WORKGROUP_HIST_BYTES, WORKGROUP_SIZE};
+use super::shaders::{self, node_class, Accumulation, MAX_SLICE_STEPS, WORKGROUP_HIST_BYTES, WORKGROUP_SIZE};
 use crate::coarse::Prepared;
 use anyhow::{bail, Result};
 use ictwin_kernels::agg::{batch_index, AGG_LEN, BATCHES, F_NOTARIZED, F_STALLED};
@@ -17,9 +18,10 @@ use std::time::Instant;
 pub struct GpuRun {
     /// The aggregates (layout of `ictwin_kernels::agg`), equal to the CPU engine's.
     pub agg: Vec<u64>,
-    /// Philox blocks drawn (only when counted, see [`RunOptions::count_blocks`]).
-    pub philox_blocks: Option<u64>,
-    /// Chunks of replicas (one wait and one progress report each).
+    /// Philox blocks the model drew, counted as `ictwin_kernels::model::simulate_replica`
+    /// counts them (the CPU engine's count for the same run).
+    pub philox_blocks: u64,
+    /// Chunks of replicas (one progress report each).
     pub chunks: u32,
     /// Dispatches submitted (one per slice of steps per chunk).
     pub dispatches: u32,
@@ -30,21 +32,32 @@ pub struct GpuRun {
 pub struct RunOptions {
     /// Histogram accumulation; `None`: workgroup memory when possible.
     pub accumulation: Option<Accumulation>,
-    /// Count the Philox blocks drawn (benchmark bookkeeping; slower).
-    pub count_blocks: bool,
     /// Upper bound on workgroups per dispatch (default: the adapter's per-dimension limit).
     pub max_workgroups: Option<u32>,
-    /// Steps per dispatch (default: `MAX_SLICE_STEPS`, fewer on software adapters).
+    /// Most steps per dispatch (default: `MAX_SLICE_STEPS`).
     pub slice_steps: Option<u32>,
 }
 
 /// Loop iterations one invocation may run per dispatch on Mesa's llvmpipe/lavapipe, which
 /// ends a shader's loops after 65,535 iterations in total (`LP_MAX_TGSI_LOOP_ITERATIONS`,
-/// shared by every loop of the inlined shader).
-const SOFTWARE_LOOP_BUDGET: u64 = 65_535;
+/// shared by every loop of the inlined shader and by the 4 or 8 invocations it runs as one
+/// SIMD batch, whose loops run as long as any of them needs).
+const SOFTWARE_LOOP_LIMIT: u32 = 65_535;
+
+/// The loop budget each replica steps within on software adapters ([`Slice::fuel`]): a sixth
+/// of the limit, as the invocations of a batch diverge (a loop costs the batch the most
+/// iterations any invocation needs, up to the sum over its 8 invocations); the rest is
+/// margin for the costliest step and the per-dispatch setup. A dispatch that still reaches
+/// the limit fails the run.
+const SOFTWARE_FUEL: u32 = SOFTWARE_LOOP_LIMIT / 6;
+
+/// Largest subnet the model kernel runs on software adapters: one round step of a larger one
+/// (quorum arrivals and relays cost about n^2 / 4 loop iterations each) may exceed the loop
+/// limit on its own.
+pub const SOFTWARE_MAX_NODES: u32 = 96;
 
 /// Workgroups per dispatch on software adapters: llvmpipe allocates the invocations' private
-/// memory for the whole dispatch (about 3 KiB per replica here).
+/// memory for the whole dispatch.
 const SOFTWARE_MAX_WORKGROUPS: u32 = 512;
 
 /// Seconds a chunk should take (progress and Ctrl-C granularity).
@@ -52,31 +65,19 @@ const CHUNK_TARGET_S: f64 = 0.5;
 /// Chunk duration on software adapters (lavapipe), s: every dispatch costs time and (Mesa
 /// 22.3) a few MB that are never returned, so fewer, larger dispatches.
 const SOFTWARE_CHUNK_TARGET_S: f64 = 5.0;
-/// Bytes of replica state one chunk may hold when its run is sliced.
+/// Bytes of replica state one chunk may hold.
 const STATE_BUDGET_BYTES: u64 = 256 << 20;
-
-/// Steps per dispatch that keep a software adapter's loop count within budget: a bound on
-/// the loop iterations of one step (per node: failures, committee, ranking, signer loops with
-/// their node-set scans, the order-statistic buffer of f + 1 slots, the replay) and of the
-/// per-dispatch setup (state, histograms).
-pub fn software_slice_steps(p: &Params) -> u32 {
-    let n = p.nodes as u64;
-    let b = p.makers as u64;
-    let per_step = n * (16 + b) + 4 * b + 32;
-    let setup = 8 * n + 2 * (shaders::HIST_WORDS / WORKGROUP_SIZE) as u64 + 64;
-    ((SOFTWARE_LOOP_BUDGET - setup) / per_step).clamp(1, MAX_SLICE_STEPS as u64) as u32
-}
 
 /// How a run is cut into dispatches.
 struct Plan {
-    /// Steps per dispatch, in `1..=MAX_SLICE_STEPS`.
+    /// Most steps per dispatch, in `1..=MAX_SLICE_STEPS`.
     slice_steps: u32,
+    /// Loop budget per invocation and dispatch ([`Slice::fuel`]).
+    fuel: u32,
     /// u32 words of state per replica ([`Slice::state_words`]).
     state_words: u32,
     /// Most workgroups per dispatch.
     max_wg: u32,
-    /// Whether replicas need state between slices (more rounds than one slice runs).
-    sliced: bool,
     /// Seconds a chunk should take.
     chunk_target_s: f64,
 }
@@ -88,6 +89,9 @@ struct ModelBuffers {
     agg: wgpu::Buffer,
     /// u32 words of `agg`: AGG_LEN counters + the Philox block count, as (lo, hi) pairs.
     agg_words: usize,
+    /// [replicas not finished after the last dispatch, loop limit reached, most loop
+    /// iterations one invocation counted in a dispatch].
+    flags: wgpu::Buffer,
 }
 
 impl Gpu {
@@ -110,6 +114,15 @@ impl Gpu {
         }
     }
 
+    /// Largest subnet the model kernel runs on this adapter.
+    pub fn max_nodes(&self) -> u32 {
+        if self.is_software() {
+            SOFTWARE_MAX_NODES
+        } else {
+            ictwin_kernels::params::MAX_NODES
+        }
+    }
+
     /// Runs every replica of a prepared scenario; `progress` receives the number of finished
     /// replicas after each chunk; `stop` (Ctrl-C) aborts between chunks.
     pub fn run(&self, prep: &Prepared, progress: &dyn Fn(u64), stop: &AtomicBool) -> Result<Vec<u64>> {
@@ -128,6 +141,15 @@ impl Gpu {
         if p.replicas == 0 || p.rounds == 0 {
             bail!("a GPU run needs at least one replica and one round");
         }
+        if p.nodes > self.max_nodes() {
+            bail!(
+                "{} nodes exceed what the GPU engine runs on the software adapter {} ({} nodes: one round \
+                 step would exceed its loop limit); use --engine cpu",
+                p.nodes,
+                self.describe(),
+                self.max_nodes()
+            );
+        }
         let acc = opts.accumulation.unwrap_or_else(|| self.default_accumulation());
         if acc == Accumulation::Workgroup && self.limits.max_compute_workgroup_storage_size < WORKGROUP_HIST_BYTES {
             bail!(
@@ -135,15 +157,16 @@ impl Gpu {
                 self.limits.max_compute_workgroup_storage_size
             );
         }
+        let class = node_class(p.nodes);
         let name = format!(
-            "model-{}{}",
+            "model-{}-{}",
             match acc {
                 Accumulation::Workgroup => "workgroup",
                 Accumulation::Global => "global",
             },
-            if opts.count_blocks { "-counting" } else { "" }
+            class.node_cap
         );
-        let pipeline = self.pipeline(&name, || shaders::model_program(acc, opts.count_blocks), "main")?;
+        let pipeline = self.pipeline(&name, || shaders::model_program(acc, class), "main")?;
         let plan = self.plan(&p, &opts);
         let (kernel, bufs) = self.model_kernel(pipeline, prep, &plan)?;
         let (chunks, dispatches) = self.run_chunks(&p, &plan, &kernel, &bufs, progress, stop)?;
@@ -151,28 +174,19 @@ impl Gpu {
             bail!("interrupted");
         }
         let mut agg = self.read_u64(&bufs.agg, bufs.agg_words)?;
-        let blocks = agg.pop();
+        let blocks = agg.pop().unwrap_or(0);
         self.check_complete(&p, &agg)?;
         Ok(GpuRun {
             agg,
-            philox_blocks: if opts.count_blocks { blocks } else { None },
+            philox_blocks: blocks,
             chunks,
             dispatches,
         })
     }
 
-    /// Slices, dispatch size bound and chunk duration for `p` on this adapter.
+    /// Slices, loop budget, dispatch size bound and chunk duration for `p` on this adapter.
     fn plan(&self, p: &Params, opts: &RunOptions) -> Plan {
-        let software_cap = if self.is_software() {
-            software_slice_steps(p)
-        } else {
-            MAX_SLICE_STEPS
-        };
-        let slice_steps = opts
-            .slice_steps
-            .unwrap_or(MAX_SLICE_STEPS)
-            .min(software_cap)
-            .clamp(1, MAX_SLICE_STEPS);
+        let slice_steps = opts.slice_steps.unwrap_or(MAX_SLICE_STEPS).clamp(1, MAX_SLICE_STEPS);
         let state_words = state_words(p);
         let mut max_wg = opts
             .max_workgroups
@@ -182,18 +196,15 @@ impl Gpu {
         if self.is_software() {
             max_wg = max_wg.min(SOFTWARE_MAX_WORKGROUPS);
         }
-        let sliced = p.rounds > slice_steps;
-        if sliced {
-            // State for one chunk, within the budget and the adapter's binding limits.
-            let budget = STATE_BUDGET_BYTES
-                .min(self.limits.max_storage_buffer_binding_size)
-                .min(self.limits.max_buffer_size);
-            max_wg = max_wg.min((budget / state_bytes_per_workgroup(state_words)).max(1) as u32);
-        }
-        let default_target = if self.is_software() {
-            SOFTWARE_CHUNK_TARGET_S
+        // State for one chunk, within the budget and the adapter's binding limits.
+        let budget = STATE_BUDGET_BYTES
+            .min(self.limits.max_storage_buffer_binding_size)
+            .min(self.limits.max_buffer_size);
+        max_wg = max_wg.min((budget / state_bytes_per_workgroup(state_words)).max(1) as u32);
+        let (fuel, default_target) = if self.is_software() {
+            (SOFTWARE_FUEL, SOFTWARE_CHUNK_TARGET_S)
         } else {
-            CHUNK_TARGET_S
+            (u32::MAX, CHUNK_TARGET_S)
         };
         let chunk_target_s = std::env::var("ICTWIN_GPU_CHUNK_S")
             .ok()
@@ -201,9 +212,9 @@ impl Gpu {
             .unwrap_or(default_target);
         Plan {
             slice_steps,
+            fuel,
             state_words,
             max_wg,
-            sliced,
             chunk_target_s,
         }
     }
@@ -216,8 +227,8 @@ impl Gpu {
         plan: &Plan,
     ) -> Result<(Kernel, ModelBuffers)> {
         let storage = wgpu::BufferUsages::STORAGE;
-        let params = self.uniform::<Params>("params")?;
-        let slice = self.uniform::<Slice>("slice")?;
+        let params = self.storage_struct::<Params>("params")?;
+        let slice = self.storage_struct::<Slice>("slice")?;
         let tables = self.buffer_init("tables", bytemuck::cast_slice(&prep.tables), storage)?;
         let agg_words = 2 * (AGG_LEN as usize + 1);
         let agg = self.buffer(
@@ -225,12 +236,16 @@ impl Gpu {
             (agg_words * 4) as u64,
             storage | wgpu::BufferUsages::COPY_SRC,
         )?;
-        let state_bytes = if plan.sliced {
-            plan.max_wg as u64 * state_bytes_per_workgroup(plan.state_words)
-        } else {
-            16
-        };
-        let state = self.buffer("replica state", state_bytes, storage)?;
+        let state = self.buffer(
+            "replica state",
+            plan.max_wg as u64 * state_bytes_per_workgroup(plan.state_words),
+            storage,
+        )?;
+        let flags = self.buffer(
+            "flags",
+            12,
+            storage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        )?;
         let kernel = self.kernel(
             "model",
             pipeline,
@@ -240,6 +255,7 @@ impl Gpu {
                 agg.as_entire_binding(),
                 slice.as_entire_binding(),
                 state.as_entire_binding(),
+                flags.as_entire_binding(),
             ],
         )?;
         Ok((
@@ -249,6 +265,7 @@ impl Gpu {
                 slice,
                 agg,
                 agg_words,
+                flags,
             },
         ))
     }
@@ -280,8 +297,7 @@ impl Gpu {
             };
             self.write(&bufs.params, &p);
             let t0 = Instant::now();
-            dispatches += self.dispatch_slices(p0.rounds, plan, kernel, &bufs.slice, groups, stop);
-            self.wait("the model kernel")?;
+            dispatches += self.run_chunk(p0.rounds, plan, kernel, bufs, groups, stop)?;
             let dt = t0.elapsed().as_secs_f64().max(1e-6);
             offset += n;
             chunks += 1;
@@ -293,36 +309,52 @@ impl Gpu {
         Ok((chunks, dispatches))
     }
 
-    /// Submits one chunk's slices of steps (without waiting); stops early on `stop`.
-    /// Returns the dispatches submitted.
-    fn dispatch_slices(
+    /// Runs one chunk's replicas to the end: rounds of dispatches (at first as many as the
+    /// steps need at `slice_steps` each, then more while replicas that ran out of loop budget
+    /// are left), waiting after each round; stops early on `stop`. Returns the dispatches.
+    fn run_chunk(
         &self,
         rounds: u32,
         plan: &Plan,
         kernel: &Kernel,
-        slice_buf: &wgpu::Buffer,
+        bufs: &ModelBuffers,
         groups: u32,
         stop: &AtomicBool,
-    ) -> u32 {
-        let mut dispatches = 0;
-        let mut first = 0u32;
-        while first < rounds {
-            let end = first.saturating_add(plan.slice_steps).min(rounds);
-            let slice = Slice {
-                first_step: first,
-                end_step: end,
-                state_words: plan.state_words,
-                reserved: 0,
-            };
-            self.write(slice_buf, &slice);
-            self.dispatch(kernel, groups);
-            dispatches += 1;
-            first = end;
-            if stop.load(Ordering::Relaxed) {
-                break;
+    ) -> Result<u32> {
+        let mut dispatches = 0u32;
+        let mut batch = rounds.div_ceil(plan.slice_steps);
+        loop {
+            for _ in 0..batch {
+                let slice = Slice {
+                    first: (dispatches == 0) as u32,
+                    steps: plan.slice_steps,
+                    fuel: plan.fuel,
+                    state_words: plan.state_words,
+                };
+                self.write(&bufs.slice, &slice);
+                self.write(&bufs.flags, &0u32);
+                self.dispatch(kernel, groups);
+                dispatches += 1;
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(dispatches);
+                }
             }
+            self.wait("the model kernel")?;
+            let flags = self.read_u32(&bufs.flags, 3)?;
+            if flags[1] != 0 {
+                bail!(
+                    "the driver's loop limit cut a dispatch of the model kernel short, so its results are \
+                     void (an invocation counted up to {} loop iterations in a dispatch; {}); use --engine cpu",
+                    flags[2],
+                    self.describe()
+                );
+            }
+            if flags[0] == 0 {
+                return Ok(dispatches);
+            }
+            // Replicas left that ran out of loop budget: another round, half as long as so far.
+            batch = (dispatches / 2).clamp(1, 64);
         }
-        dispatches
     }
 
     /// Reads back `words` u32 as u64 counters stored as (lo, hi) pairs.

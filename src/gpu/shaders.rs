@@ -4,11 +4,17 @@
 //! from that crate so that both sides cannot drift apart) and the files it needs. The model
 //! program also starts with the declarations of the structs it shares with the host
 //! ([`ictwin_kernels::shared::SharedStruct`]), generated from their Rust definitions.
+//!
+//! The model is split by role like its Rust twin (`kernels/src/`): `model.wgsl` (bindings,
+//! node sets, node views, order statistic), `height.wgsl` (one height's messages),
+//! `resolve.wgsl` (decisions, finalization, next round), `replica.wgsl` (shuffles, failures,
+//! one round step), `slice.wgsl` (state between dispatches, entry point). Its private arrays
+//! are sized by a [`NodeClass`], one pipeline per class.
 
 use super::layout::{NodeState, ReplicaState, Slice, NODE_STATE_WORDS, STATE_FIXED_WORDS};
 use ictwin_kernels::agg;
 use ictwin_kernels::height::{kind, MAX_BLOCKS};
-use ictwin_kernels::params::{Params, MAX_NODES, Q16_ONE};
+use ictwin_kernels::params::{faults_tolerated, Params, MAX_NODES, Q16_ONE};
 use ictwin_kernels::philox::stream;
 use ictwin_kernels::sets::ORDER_BUF;
 use ictwin_kernels::shared::SharedStruct;
@@ -18,6 +24,10 @@ use ictwin_kernels::views::{BACKOFF_Q16, MAX_NOTARY_DELAY_US};
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 pub const TABLE: &str = include_str!("../../shaders/table.wgsl");
 pub const MODEL: &str = include_str!("../../shaders/model.wgsl");
+pub const HEIGHT: &str = include_str!("../../shaders/height.wgsl");
+pub const RESOLVE: &str = include_str!("../../shaders/resolve.wgsl");
+pub const REPLICA: &str = include_str!("../../shaders/replica.wgsl");
+pub const SLICE: &str = include_str!("../../shaders/slice.wgsl");
 pub const ACCUM_WORKGROUP: &str = include_str!("../../shaders/accum_workgroup.wgsl");
 pub const ACCUM_GLOBAL: &str = include_str!("../../shaders/accum_global.wgsl");
 pub const PHILOX_ONLY: &str = include_str!("../../shaders/philox_only.wgsl");
@@ -35,6 +45,66 @@ pub enum Accumulation {
     Global,
 }
 
+/// Sizes of the model kernel's private arrays: a pipeline per class, the smallest class whose
+/// `node_cap` holds the subnet ([`node_class`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeClass {
+    /// Entries of every per-node array (`NODE_CAP` in WGSL): the largest n of the class.
+    pub node_cap: u32,
+    /// Slots of the order-statistic buffer (`ORDER_CAP`), a multiple of 16 (pushes are then
+    /// fully unrolled) and at least f + 1 for every n of the class.
+    pub order_cap: u32,
+}
+
+/// The classes, smallest first; the last holds `MAX_NODES`.
+pub const NODE_CLASSES: [NodeClass; 3] = [
+    NodeClass {
+        node_cap: 48,
+        order_cap: 16,
+    },
+    NodeClass {
+        node_cap: 96,
+        order_cap: 32,
+    },
+    NodeClass {
+        node_cap: MAX_NODES,
+        order_cap: 48,
+    },
+];
+const _: () = assert!(NODE_CLASSES[2].node_cap == MAX_NODES);
+const _: () = assert!(classes_hold_their_quorums());
+
+/// Every class: order_cap a multiple of 16, at least f + 1 of its largest n (f grows with n).
+const fn classes_hold_their_quorums() -> bool {
+    let mut i = 0;
+    while i < NODE_CLASSES.len() {
+        let c = NODE_CLASSES[i];
+        if c.order_cap % 16 != 0 || faults_tolerated(c.node_cap) + 1 > c.order_cap {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The class of an `nodes`-node subnet (`nodes` <= `MAX_NODES`).
+pub fn node_class(nodes: u32) -> NodeClass {
+    *NODE_CLASSES
+        .iter()
+        .find(|c| nodes <= c.node_cap)
+        .unwrap_or(&NODE_CLASSES[2])
+}
+
+impl NodeClass {
+    /// Bytes of private memory one invocation of the model kernel holds: per node 88 (node
+    /// views 36, height scratch 36, shuffle 4, failures 12), 16 candidates of 64, the
+    /// order-statistic buffer and the batch counters. 5.4 KiB for the class of 48 nodes,
+    /// 12.8 KiB for 128.
+    pub fn private_bytes(&self) -> u32 {
+        88 * self.node_cap + 64 * MAX_BLOCKS as u32 + 8 * self.order_cap + 8 * agg::BATCH_FIELDS + 64
+    }
+}
+
 /// Most steps one dispatch runs (a slice): a 16-bit workgroup histogram counter, flushed at
 /// the end of each dispatch, then holds at most `WORKGROUP_SIZE * MAX_SLICE_STEPS` < 2^16.
 pub const MAX_SLICE_STEPS: u32 = 1000;
@@ -47,8 +117,8 @@ pub const HIST_WORDS: u32 = HIST_BINS.div_ceil(2);
 /// Bytes of workgroup memory the [`Accumulation::Workgroup`] variant needs.
 pub const WORKGROUP_HIST_BYTES: u32 = HIST_WORDS * 4;
 
-/// The generated constants every program starts with.
-pub fn header(count_blocks: bool) -> String {
+/// The generated constants every program starts with (`class`: the model's array sizes).
+pub fn header(class: NodeClass) -> String {
     let u32s: &[(&str, u32)] = &[
         ("WORKGROUP_SIZE", WORKGROUP_SIZE),
         ("MAX_NODES", MAX_NODES),
@@ -90,6 +160,8 @@ pub fn header(count_blocks: bool) -> String {
         ("STATE_FIXED_WORDS", STATE_FIXED_WORDS),
         ("NODE_STATE_WORDS", NODE_STATE_WORDS),
         ("AGG_LEN", agg::AGG_LEN),
+        ("NODE_CAP", class.node_cap),
+        ("ORDER_CAP", class.order_cap),
     ];
     let mut s = String::from("// generated by src/gpu/shaders.rs from the ictwin-kernels constants\n");
     for (name, v) in u32s {
@@ -102,7 +174,6 @@ pub fn header(count_blocks: bool) -> String {
         backoff.join(", ")
     ));
     s.push_str(&format!("const MAX_NOTARY_DELAY_US: u64 = {MAX_NOTARY_DELAY_US}lu;\n"));
-    s.push_str(&format!("const COUNT_BLOCKS: bool = {count_blocks};\n"));
     s
 }
 
@@ -126,7 +197,7 @@ fn word_offsets<T: SharedStruct>(prefix: &str) -> String {
 }
 
 /// The generated declarations of everything the model kernel shares with the host besides
-/// constants: the [`Params`] and [`Slice`] uniforms and the replica state layout.
+/// constants: the [`Params`] and [`Slice`] storage structs and the replica state layout.
 pub fn model_interface() -> String {
     [
         "// generated by src/gpu/shaders.rs from the host's shared structs\n".to_string(),
@@ -138,19 +209,23 @@ pub fn model_interface() -> String {
     .concat()
 }
 
-/// The model kernel (entry point `main`). `count_blocks`: also count the Philox blocks
-/// drawn, into u64 counter `AGG_LEN` (benchmark bookkeeping; slower).
-pub fn model_program(acc: Accumulation, count_blocks: bool) -> String {
+/// The model kernel (entry point `main`) for subnets of `class`. It also counts the Philox
+/// blocks it draws, into u64 counter `AGG_LEN` (benchmark bookkeeping).
+pub fn model_program(acc: Accumulation, class: NodeClass) -> String {
     let accum = match acc {
         Accumulation::Workgroup => ACCUM_WORKGROUP,
         Accumulation::Global => ACCUM_GLOBAL,
     };
     [
-        header(count_blocks).as_str(),
+        header(class).as_str(),
         &model_interface(),
         PHILOX,
         TABLE,
         MODEL,
+        HEIGHT,
+        RESOLVE,
+        REPLICA,
+        SLICE,
         accum,
     ]
     .join("\n")
@@ -158,24 +233,30 @@ pub fn model_program(acc: Accumulation, count_blocks: bool) -> String {
 
 /// The Philox-only baseline kernel (entry point `main`).
 pub fn philox_only_program() -> String {
-    [header(false).as_str(), PHILOX, PHILOX_ONLY].join("\n")
+    [header(NODE_CLASSES[0]).as_str(), PHILOX, PHILOX_ONLY].join("\n")
 }
 
 /// The test kernels (entry points `philox_kat`, `sample_table`).
 pub fn tests_program() -> String {
-    [header(false).as_str(), PHILOX, TABLE, TESTS].join("\n")
+    [header(NODE_CLASSES[0]).as_str(), PHILOX, TABLE, TESTS].join("\n")
 }
 
-/// Every program the engine can build, by name (for validation).
-pub fn all_programs() -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "model (workgroup histograms)",
-            model_program(Accumulation::Workgroup, false),
-        ),
-        ("model (global histograms)", model_program(Accumulation::Global, false)),
-        ("model (counting blocks)", model_program(Accumulation::Workgroup, true)),
-        ("philox-only baseline", philox_only_program()),
-        ("tests", tests_program()),
-    ]
+/// Every program the engine can build, by name (for validation): the model in every class
+/// and variant, the baseline and the test kernels.
+pub fn all_programs() -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for class in NODE_CLASSES {
+        for (acc, name) in [
+            (Accumulation::Workgroup, "workgroup histograms"),
+            (Accumulation::Global, "global histograms"),
+        ] {
+            v.push((
+                format!("model ({name}, {} nodes)", class.node_cap),
+                model_program(acc, class),
+            ));
+        }
+    }
+    v.push(("philox-only baseline".into(), philox_only_program()));
+    v.push(("tests".into(), tests_program()));
+    v
 }

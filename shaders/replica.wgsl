@@ -1,0 +1,295 @@
+// The coarse ICC model in WGSL, part 4 of 4: one replica stepping its rounds. Twin of
+// kernels/src/model.rs (committee and ranking shuffles, dynamic failures, the step loop);
+// the per-batch counters and histogram bins of kernels/src/agg.rs; the replica's state
+// between dispatches (src/gpu/layout.rs) and the entry point.
+
+// ---------------------------------------------------------------- shuffles
+
+// Partial Fisher-Yates shuffle of 0..n reading one word per position (model::Shuffle): the
+// committee's, then the ranking's (the first `makers` positions) of the current height.
+var<private> perm: array<u32, NODE_CAP>;
+
+fn shuffle(replica: u32, height: u32, stream: u32, positions: u32) {
+    for (var i = 0u; i < p.nodes; i++) {
+        fuel += 1u;
+        perm[i] = i;
+    }
+    let key = vec2<u32>(p.seed_lo, p.seed_hi);
+    var w = vec4<u32>(0u);
+    for (var d = 0u; d < positions; d++) {
+        fuel += 1u;
+        if d % 4u == 0u {
+            w = philox4x32_10(vec4<u32>(replica, height, d / 4u, stream), key);
+        }
+        let j = d + uniform_below(w[d % 4u], p.nodes - d);
+        let x = perm[d];
+        perm[d] = perm[j];
+        perm[j] = x;
+    }
+}
+
+// Committee of `height`: all nodes except the first n - c of a uniform shuffle.
+fn committee(all: vec4<u32>, replica: u32, height: u32) -> vec4<u32> {
+    var c = all;
+    if p.nodes > p.committee {
+        shuffle(replica, height, STREAM_COMMITTEE, p.nodes - p.committee);
+        for (var pos = 0u; pos < p.nodes - p.committee; pos++) {
+            fuel += 1u;
+            c = with_node(c, perm[pos], false);
+        }
+    }
+    return c;
+}
+
+// The rank-r maker of the height whose ranking `shuffle` drew last.
+fn ranking_at(r: u32) -> u32 {
+    return perm[r];
+}
+
+// ---------------------------------------------------------------- dynamic failures
+
+var<private> f_next_us: array<u64, NODE_CAP>;
+var<private> f_transitions: array<u32, NODE_CAP>;
+
+fn mean_ms(up: bool) -> u64 {
+    if up {
+        return (u64(p.mtbf_ms_hi) << 32u) | u64(p.mtbf_ms_lo);
+    }
+    return (u64(p.mttr_ms_hi) << 32u) | u64(p.mttr_ms_lo);
+}
+
+// One Exp(1)-distributed duration with the given mean, µs (at least 1 ms).
+fn exp_duration_us(word: u32, mean: u64) -> u64 {
+    let x = u64(table_sample(p.exp_table, word));
+    return max(((x * mean) >> 16u) * 1000lu, 1000lu);
+}
+
+fn is_dynamic(i: u32) -> bool {
+    return p.dynamic_failures != 0u && i >= p.crashed + p.silent + p.equivocating;
+}
+
+// Stationary start (Failures::init): up with probability MTBF / (MTBF + MTTR).
+fn failures_init(replica: u32, up: vec4<u32>) -> vec4<u32> {
+    var u = up;
+    let key = vec2<u32>(p.seed_lo, p.seed_hi);
+    for (var i = 0u; i < p.nodes; i++) {
+        fuel += 1u;
+        f_next_us[i] = NEVER;
+        f_transitions[i] = 0u;
+        if !is_dynamic(i) {
+            continue;
+        }
+        let w = philox4x32_10(vec4<u32>(replica, 0u, i, STREAM_FAILURE), key);
+        let is_up = w.x < p.p_up_q32;
+        u = with_node(u, i, is_up);
+        f_next_us[i] = exp_duration_us(w.y, mean_ms(is_up));
+        f_transitions[i] = 1u;
+    }
+    return u;
+}
+
+// Applies every transition at or before t (Failures::advance).
+fn failures_advance(replica: u32, t: u64, up: vec4<u32>) -> vec4<u32> {
+    var u = up;
+    let key = vec2<u32>(p.seed_lo, p.seed_hi);
+    for (var i = 0u; i < p.nodes; i++) {
+        fuel += 1u;
+        while f_next_us[i] <= t {
+            fuel += 1u;
+            let now_up = !contains(u, i);
+            u = with_node(u, i, now_up);
+            let w = philox4x32_10(vec4<u32>(replica, f_transitions[i], i, STREAM_FAILURE), key);
+            f_next_us[i] += exp_duration_us(w.x, mean_ms(now_up));
+            f_transitions[i] += 1u;
+        }
+    }
+    return u;
+}
+
+// Time of the next recovery of a down node, or NEVER.
+fn next_recovery_us(up: vec4<u32>) -> u64 {
+    var t = NEVER;
+    for (var i = 0u; i < p.nodes; i++) {
+        fuel += 1u;
+        if is_dynamic(i) && !contains(up, i) {
+            t = min(t, f_next_us[i]);
+        }
+    }
+    return t;
+}
+
+// ---------------------------------------------------------------- per-batch counters
+
+// The invocation's counters of batch `acc_batch`, flushed when the batch changes.
+var<private> acc: array<u64, BATCH_FIELDS>;
+var<private> acc_batch: u32;
+
+fn acc_flush() {
+    for (var f = 0u; f < BATCH_FIELDS; f++) {
+        agg_add(acc_batch * BATCH_FIELDS + f, acc[f]);
+        acc[f] = 0lu;
+    }
+}
+
+fn acc_add(batch: u32, field: u32, v: u64) {
+    if batch != acc_batch {
+        acc_flush();
+        acc_batch = batch;
+    }
+    acc[field] += v;
+}
+
+// agg::batch_of.
+fn batch_of(replica: u32, step: u32) -> u32 {
+    let seg = u32(u64(step) * u64(p.batch_segments) / u64(max(p.rounds, 1u)));
+    return u32((u64(replica) * u64(p.batch_segments) + u64(seg)) % u64(BATCHES));
+}
+
+// agg::time_bin.
+fn time_bin(us: u64) -> u32 {
+    let ms = us / 1000lu;
+    if ms < 1024lu {
+        return u32(ms);
+    }
+    let hi = u32(ms >> 32u);
+    var e = 31u - countLeadingZeros(u32(ms));
+    if hi != 0u {
+        e = 63u - countLeadingZeros(hi);
+    }
+    if e > 21u {
+        return TIME_BINS - 1u;
+    }
+    let sub = u32((ms >> (e - 8u)) & 255lu);
+    return 1024u + (e - 10u) * 256u + sub;
+}
+
+// Steps step..rounds stalled for good: each counted in its batch, one segment at a time
+// (the steps of segment s are [ceil(s R / S), ceil((s + 1) R / S)), R rounds, S segments).
+fn stall_rest(replica: u32, step: u32) {
+    let segs = u64(p.batch_segments);
+    let rounds = u64(max(p.rounds, 1u));
+    for (var s = u64(step) * segs / rounds; s < segs; s++) {
+        fuel += 1u;
+        let lo = max(u64(step), (s * rounds + segs - 1lu) / segs);
+        let hi = min(u64(p.rounds), ((s + 1lu) * rounds + segs - 1lu) / segs);
+        if hi > lo {
+            acc_add(u32((u64(replica) * segs + s) % u64(BATCHES)), F_STALLED, hi - lo);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- one round step
+
+// The replica between steps (with the node views and failures above).
+var<private> s_step: u32;
+var<private> s_height: u32;
+var<private> s_up: vec4<u32>;
+// Philox blocks the model drew, counted as model::simulate_replica counts them (benchmark
+// bookkeeping: two integer adds per step and one atomic add per dispatch).
+var<private> philox_blocks: u64;
+
+// Step s_step of the replica (the loop body of model::simulate).
+fn step_once(replica: u32) {
+    let step = s_step;
+    let height = s_height;
+    let batch = select(batch_of(replica, step), replica % BATCHES, p.batch_segments == 1u);
+    let byz_lo = p.crashed + p.silent;
+    let honest = range_set(byz_lo + p.equivocating, p.nodes);
+    let equivocating = range_set(byz_lo, byz_lo + p.equivocating);
+    let not_silent = ~range_set(p.crashed, byz_lo);
+    let members = committee(range_set(0u, p.nodes), replica, height);
+    shuffle(replica, height, STREAM_RANKING, p.makers);
+    var up = s_up;
+    var act = up & not_silent;
+    var t_ref = 0lu;
+    if p.dynamic_failures != 0u {
+        // The replica's clock: the earliest round start of this height.
+        t_ref = NEVER;
+        for (var k = 0u; k < p.nodes; k++) {
+            fuel += 1u;
+            if contains(act, k) {
+                t_ref = min(t_ref, v_start[k]);
+            }
+        }
+        if t_ref == NEVER {
+            t_ref = v_start[0];
+        }
+        let before = up;
+        up = failures_advance(replica, t_ref, up);
+        for (var k = 0u; k < p.nodes; k++) {
+            fuel += 1u;
+            if contains(up, k) && !contains(before, k) {
+                views_rejoin(k, height, t_ref);
+            }
+        }
+        act = up & not_silent;
+        s_up = up;
+    }
+    let signers = members & up & honest;
+    var maker_up = false;
+    for (var r = 0u; r < p.makers; r++) {
+        fuel += 1u;
+        maker_up = maker_up || contains(act, ranking_at(r));
+    }
+    if !maker_up || count(signers) < p.quorum {
+        var recovery = NEVER;
+        if p.dynamic_failures != 0u {
+            recovery = next_recovery_us(up);
+        }
+        if recovery == NEVER {
+            // Nothing can change: the replica is stalled for good.
+            stall_rest(replica, step);
+            s_step = p.rounds;
+            return;
+        }
+        acc_add(batch, F_STALLED, 1lu);
+        // A stall the replica starts in (no height notarized yet) is left out of the time.
+        if height > 1u {
+            acc_add(batch, F_STALL_US, recovery - t_ref);
+        }
+        for (var k = 0u; k < p.nodes; k++) {
+            fuel += 1u;
+            v_start[k] = max(v_start[k], recovery);
+        }
+        s_step = step + 1u;
+        return;
+    }
+
+    height_new(replica, step, height, act, signers);
+    propose(equivocating);
+    resolve(); // and finalizes
+    let honest_active = act & honest;
+    let w = message_words(KIND_OBSERVER, 0u, 0u, 0u).x;
+    let observer = nth_member(honest_active, uniform_below(w, count(honest_active)));
+    let out = outcome(observer);
+    // Messages and observer, then the shuffles' words (4 per block).
+    philox_blocks += u64(h_blocks + 1u + (p.nodes - p.committee + 3u) / 4u + (p.makers + 3u) / 4u);
+
+    acc_add(batch, F_NOTARIZED, 1lu);
+    acc_add(batch, F_ROUND_US, out.round_us);
+    acc_add(batch, F_RANK_SUM, u64(out.rank));
+    acc_add(batch, F_RANK0, select(0lu, 1lu, out.rank == 0u));
+    hist_add(HIST_ROUND + time_bin(out.round_us));
+    hist_add(HIST_RANK + min(out.rank, RANK_BINS - 1u));
+    if out.finalized {
+        acc_add(batch, F_FINALIZED, 1lu);
+        acc_add(batch, F_FIN_US, out.finalization_us);
+        hist_add(HIST_FIN + time_bin(out.finalization_us));
+    }
+
+    // Every next round start first (they read the round starts), then the views advance.
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        if contains(act, k) {
+            h_tmp[k] = next_start_us(k);
+        }
+    }
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        if contains(act, k) {
+            views_advance(k, height, h_fin[k], h_tmp[k]);
+        }
+    }
+    s_height = height + 1u;
+    s_step = step + 1u;
+}
