@@ -79,7 +79,7 @@ const fn classes_hold_their_quorums() -> bool {
     let mut i = 0;
     while i < NODE_CLASSES.len() {
         let c = NODE_CLASSES[i];
-        if c.order_cap % 16 != 0 || faults_tolerated(c.node_cap) + 1 > c.order_cap {
+        if !c.order_cap.is_multiple_of(16) || faults_tolerated(c.node_cap) + 1 > c.order_cap {
             return false;
         }
         i += 1;

@@ -77,7 +77,6 @@ fn assert_engines_agree(gpu: &Gpu, s: &Scenario, what: &str) {
             // Several chunks, to exercise replica_offset, and several slices of steps.
             max_workgroups: Some(7),
             slice_steps: Some(17),
-            ..Default::default()
         };
         let run = gpu
             .run_with(&prep, opts, &|_| {}, &AtomicBool::new(false))
