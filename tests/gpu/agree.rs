@@ -225,7 +225,7 @@ fn every_model_feature_is_identical_on_gpu_and_cpu() {
         (
             "n4-slow",
             4,
-            "{ dist = \"lognormal\", median_ms = 1500.0, sigma = 2.0 }",
+            "{ dist = \"lognormal\", median_ms = 1500.0, sigma = 1.2 }",
             "equivocating = 1\n",
             400,
             40,
