@@ -36,3 +36,44 @@ fn sample_table(@builtin(global_invocation_id) gid: vec3<u32>) {
     output[i] = table_sample(input[0], word);
     output[n + i] = uniform_below(word, MAX_NODES);
 }
+
+// 64-bit integer operations the model uses, one case per invocation (drivers have been seen to
+// get 64-bit arithmetic wrong while 32-bit is right). input: (a_lo, a_hi, b_lo, b_hi, s) per
+// case, s in 0..63; output: U64_OPS results per case, each as (lo, hi). The CPU twin is in
+// tests/gpu/main.rs.
+const U64_OPS: u32 = 15u;
+var<private> probe_arr: array<u64, 8>;
+
+fn probe_put(i: u32, k: u32, v: u64) {
+    output[2u * (U64_OPS * i + k)] = u32(v);
+    output[2u * (U64_OPS * i + k) + 1u] = u32(v >> 32u);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn u64_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if i >= arrayLength(&input) / 5u {
+        return;
+    }
+    let a = (u64(input[5u * i + 1u]) << 32u) | u64(input[5u * i]);
+    let b = (u64(input[5u * i + 3u]) << 32u) | u64(input[5u * i + 2u]);
+    let s = input[5u * i + 4u] & 63u;
+    probe_put(i, 0u, min(a, b));
+    probe_put(i, 1u, max(a, b));
+    probe_put(i, 2u, a >> s);
+    probe_put(i, 3u, a << s);
+    probe_put(i, 4u, u64(u32(a >> 32u)));
+    probe_put(i, 5u, a + b);
+    probe_put(i, 6u, a - b);
+    probe_put(i, 7u, a * b);
+    probe_put(i, 8u, a / (b | 1lu));
+    probe_put(i, 9u, a % (b | 1lu));
+    probe_put(i, 10u, select(b, a, a < b));
+    probe_arr[s & 7u] = a;
+    probe_arr[(s + 1u) & 7u] = b;
+    probe_put(i, 11u, probe_arr[s & 7u] ^ (probe_arr[(s + 1u) & 7u] >> 1u));
+    probe_put(i, 12u, (u64(u32(a)) * u64(u32(b))) >> 32u);
+    let sum = a + b;
+    probe_put(i, 13u, select(sum, 0xFFFFFFFFFFFFFFFFlu, sum < a));
+    probe_put(i, 14u, u64(a < b) + 2lu * u64(a == b) + 4lu * u64(a <= b));
+}

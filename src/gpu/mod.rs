@@ -25,4 +25,5 @@ pub mod shaders;
 pub use adapter::{adapters, backends, describe, pick_adapter, unusable_reason, ADAPTER_ENV};
 pub use device::Gpu;
 pub use layout::Slice;
+pub use probe::U64_OPS;
 pub use run::{GpuRun, RunOptions, SOFTWARE_MAX_NODES};

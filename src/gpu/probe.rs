@@ -8,12 +8,30 @@ use super::shaders::{self, WORKGROUP_SIZE};
 use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
 
+/// Results per case of the `u64_ops` test kernel.
+pub const U64_OPS: usize = 15;
+
 impl Gpu {
     /// Philox4x32-10 on the device for each (counter, key).
     pub fn philox(&self, cases: &[([u32; 4], [u32; 2])]) -> Result<Vec<[u32; 4]>> {
         let input: Vec<u32> = cases.iter().flat_map(|(c, k)| c.iter().chain(k).copied()).collect();
         let out = self.run_test_kernel("philox_kat", &input, cases.len() * 4, None, cases.len() as u32)?;
         Ok(out.chunks_exact(4).map(|w| [w[0], w[1], w[2], w[3]]).collect())
+    }
+
+    /// The 64-bit operations of `shaders/tests.wgsl` (`u64_ops`) on the device for each case
+    /// (a, b, shift in 0..63): [`U64_OPS`] results per case, in that kernel's order.
+    pub fn u64_ops(&self, cases: &[(u64, u64, u32)]) -> Result<Vec<[u64; U64_OPS]>> {
+        let input: Vec<u32> = cases
+            .iter()
+            .flat_map(|&(a, b, s)| [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32, s])
+            .collect();
+        let words = cases.len() * U64_OPS * 2;
+        let out = self.run_test_kernel("u64_ops", &input, words, None, cases.len() as u32)?;
+        Ok(out
+            .chunks_exact(U64_OPS * 2)
+            .map(|c| std::array::from_fn(|k| u64::from(c[2 * k]) | (u64::from(c[2 * k + 1]) << 32)))
+            .collect())
     }
 
     /// Table samples at `offset` and `uniform_below(word, 128)` on the device for each word.

@@ -124,6 +124,84 @@ fn philox_known_answers_on_the_device() {
     }
 }
 
+/// The CPU meaning of each `u64_ops` result (shaders/tests.wgsl).
+fn u64_ops_cpu(a: u64, b: u64, s: u32) -> [u64; ictwin::gpu::U64_OPS] {
+    let s = s & 63;
+    let sum = a.wrapping_add(b);
+    [
+        a.min(b),
+        a.max(b),
+        a >> s,
+        a << s,
+        a >> 32,
+        sum,
+        a.wrapping_sub(b),
+        a.wrapping_mul(b),
+        a / (b | 1),
+        a % (b | 1),
+        if a < b { a } else { b },
+        a ^ (b >> 1),
+        (u64::from(a as u32) * u64::from(b as u32)) >> 32,
+        if sum < a { u64::MAX } else { sum },
+        u64::from(a < b) + 2 * u64::from(a == b) + 4 * u64::from(a <= b),
+    ]
+}
+
+#[test]
+fn u64_arithmetic_on_the_device_equals_the_cpu() {
+    // The model keeps times in u64 (µs); a driver that gets 64-bit min/max, shifts or carries
+    // wrong gives garbage high words with right low words. Edge values, then random ones.
+    let Some(gpu) = gpu() else { return };
+    let edges = [
+        0u64,
+        1,
+        999,
+        u32::MAX as u64,
+        1 << 32,
+        (1 << 32) + 5,
+        1 << 63,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+    let mut cases = Vec::new();
+    for (i, &a) in edges.iter().enumerate() {
+        for (j, &b) in edges.iter().enumerate() {
+            cases.push((a, b, ((i * 7 + j * 13) % 64) as u32));
+        }
+    }
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..20_000 {
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x
+        };
+        let (a, b, r) = (next(), next(), next());
+        // Small, 32-bit and full-width magnitudes, as times in µs are.
+        let a = a >> (r % 3 * 16);
+        let b = b >> (r / 3 % 3 * 16);
+        cases.push((a, b, (r >> 40) as u32 % 64));
+    }
+    let got = gpu.u64_ops(&cases).unwrap();
+    let mut bad = Vec::new();
+    for (i, &(a, b, s)) in cases.iter().enumerate() {
+        let want = u64_ops_cpu(a, b, s);
+        for k in 0..want.len() {
+            if got[i][k] != want[k] && bad.len() < 12 {
+                bad.push(format!(
+                    "op {k}: a {a:#x} b {b:#x} s {s}: cpu {:#x} gpu {:#x}",
+                    want[k], got[i][k]
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "64-bit operations differ on {}:\n{}",
+        gpu.describe(),
+        bad.join("\n")
+    );
+}
+
 #[test]
 fn readbacks_from_many_threads_on_one_device_all_complete() {
     // Threads sharing one device: a mapping callback may fire inside another thread's poll, after
