@@ -6,11 +6,11 @@
 //
 // Composed by the host (src/gpu/shaders.rs) as: generated constants (from the kernels crate,
 // with this pipeline's NODE_CAP and ORDER_CAP) + generated shared structs (Params, Slice, the
-// STATE_* / NODE_* offsets) + philox.wgsl + table.wgsl + model.wgsl + height.wgsl +
+// STATE_* / NODE_* offsets) + philox.wgsl + table.wgsl + arith.wgsl + model.wgsl + height.wgsl +
 // resolve.wgsl + replica.wgsl + one accum_*.wgsl (hist_init/hist_add/hist_flush).
 //
 // Times are absolute µs in u64 (SHADER_INT64). Plain + and - wrap, as the kernel's release
-// build does; sat_add/sat_sub mirror its saturating_add/saturating_sub. Private arrays hold
+// build does; sat_add/sat_sub (arith.wgsl) mirror its saturating_add/saturating_sub. Private arrays hold
 // NODE_CAP entries (>= p.nodes), so memory per invocation grows with the pipeline's class.
 
 @group(0) @binding(0) var<storage, read> p: Params;
@@ -24,9 +24,6 @@
 // cut a dispatch short (its results are void); [2]: the most loop iterations (fuel) one
 // invocation counted in a dispatch.
 @group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
-
-// "Never" (views::NEVER), µs.
-const NEVER: u64 = 0xFFFFFFFFFFFFFFFFlu;
 
 // Adds v to u64 counter `index`: 64-bit-safe with two u32 atomics (the carry of the low word
 // is decided by the value the atomic add saw, so concurrent adds stay exact).
@@ -44,15 +41,6 @@ fn agg_add(index: u32, v: u64) {
 
 // Loop iterations this invocation ran in this dispatch (see Slice::fuel).
 var<private> fuel: u32;
-
-fn sat_add(a: u64, b: u64) -> u64 {
-    let s = a + b;
-    return select(s, NEVER, s < a);
-}
-
-fn sat_sub(a: u64, b: u64) -> u64 {
-    return select(0lu, a - b, a > b);
-}
 
 // ---------------------------------------------------------------- node sets (sets.rs)
 

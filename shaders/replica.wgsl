@@ -170,10 +170,12 @@ fn stall_rest(replica: u32, step: u32) {
     let rounds = u64(max(p.rounds, 1u));
     for (var s = u64(step) * segs / rounds; s < segs; s++) {
         fuel += 1u;
-        let lo = max(u64(step), (s * rounds + segs - 1lu) / segs);
-        let hi = min(u64(p.rounds), ((s + 1lu) * rounds + segs - 1lu) / segs);
+        // Step indices (u32); the difference is taken in 32 bits (see arith.wgsl on 64-bit
+        // saturating idioms).
+        let lo = u32(max(u64(step), (s * rounds + segs - 1lu) / segs));
+        let hi = u32(min(u64(p.rounds), ((s + 1lu) * rounds + segs - 1lu) / segs));
         if hi > lo {
-            acc_add(u32((u64(replica) * segs + s) % u64(BATCHES)), F_STALLED, hi - lo);
+            acc_add(u32((u64(replica) * segs + s) % u64(BATCHES)), F_STALLED, u64(hi - lo));
         }
     }
 }

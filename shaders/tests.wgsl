@@ -1,5 +1,5 @@
 // Test kernels (tests/gpu/main.rs): Philox known answers and table samples computed on the device.
-// Composed by the host as: generated constants + philox.wgsl + table.wgsl + this file.
+// Composed by the host as: generated constants + philox.wgsl + table.wgsl + arith.wgsl + this file.
 
 @group(0) @binding(0) var<storage, read> input: array<u32>;
 @group(0) @binding(1) var<storage, read_write> output: array<u32>;
@@ -41,7 +41,7 @@ fn sample_table(@builtin(global_invocation_id) gid: vec3<u32>) {
 // get 64-bit arithmetic wrong while 32-bit is right). input: (a_lo, a_hi, b_lo, b_hi, s) per
 // case, s in 0..63; output: U64_OPS results per case, each as (lo, hi). The CPU twin is in
 // tests/gpu/main.rs.
-const U64_OPS: u32 = 15u;
+const U64_OPS: u32 = 19u;
 var<private> probe_arr: array<u64, 8>;
 
 fn probe_put(i: u32, k: u32, v: u64) {
@@ -73,7 +73,14 @@ fn u64_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
     probe_arr[(s + 1u) & 7u] = b;
     probe_put(i, 11u, probe_arr[s & 7u] ^ (probe_arr[(s + 1u) & 7u] >> 1u));
     probe_put(i, 12u, (u64(u32(a)) * u64(u32(b))) >> 32u);
-    let sum = a + b;
-    probe_put(i, 13u, select(sum, 0xFFFFFFFFFFFFFFFFlu, sum < a));
+    probe_put(i, 13u, sat_add(a, b));
     probe_put(i, 14u, u64(a < b) + 2lu * u64(a == b) + 4lu * u64(a <= b));
+    probe_put(i, 15u, sat_sub(a, b));
+    // The 32-bit saturating idioms the model writes plainly (model.wgsl notary_eligible).
+    let a32 = u32(a);
+    let b32 = u32(b);
+    probe_put(i, 16u, u64(a32 - min(b32, a32)));
+    probe_put(i, 17u, u64(select(0u, a32 - b32, a32 > b32)));
+    let s32 = a32 + b32;
+    probe_put(i, 18u, u64(select(s32, 0xFFFFFFFFu, s32 < a32)));
 }

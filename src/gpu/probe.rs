@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
 
 /// Results per case of the `u64_ops` test kernel.
-pub const U64_OPS: usize = 15;
+pub const U64_OPS: usize = 19;
 
 impl Gpu {
     /// Philox4x32-10 on the device for each (counter, key).

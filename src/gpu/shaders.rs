@@ -23,6 +23,8 @@ use ictwin_kernels::views::{BACKOFF_Q16, MAX_NOTARY_DELAY_US};
 
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 pub const TABLE: &str = include_str!("../../shaders/table.wgsl");
+/// Saturating 64-bit time arithmetic (in the model and the test kernels).
+pub const ARITH: &str = include_str!("../../shaders/arith.wgsl");
 pub const MODEL: &str = include_str!("../../shaders/model.wgsl");
 pub const HEIGHT: &str = include_str!("../../shaders/height.wgsl");
 pub const RESOLVE: &str = include_str!("../../shaders/resolve.wgsl");
@@ -221,6 +223,7 @@ pub fn model_program(acc: Accumulation, class: NodeClass) -> String {
         &model_interface(),
         PHILOX,
         TABLE,
+        ARITH,
         MODEL,
         HEIGHT,
         RESOLVE,
@@ -238,7 +241,7 @@ pub fn philox_only_program() -> String {
 
 /// The test kernels (entry points `philox_kat`, `sample_table`).
 pub fn tests_program() -> String {
-    [header(NODE_CLASSES[0]).as_str(), PHILOX, TABLE, TESTS].join("\n")
+    [header(NODE_CLASSES[0]).as_str(), PHILOX, TABLE, ARITH, TESTS].join("\n")
 }
 
 /// Every program the engine can build, by name (for validation): the model in every class
