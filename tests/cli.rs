@@ -211,14 +211,32 @@ fn more_than_f_faulty_warns_but_runs() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every `.toml` under `experiments/`, subdirectories included (`real-ic/`, `validation/`).
+fn shipped_scenarios(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            shipped_scenarios(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+}
+
 #[test]
 fn every_shipped_scenario_parses() {
-    for entry in std::fs::read_dir("experiments").unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let l = ictwin::scenario::load(Some(&p)).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
-            assert!(!l.scenario.name.is_empty());
-        }
+    let mut files = Vec::new();
+    shipped_scenarios(Path::new("experiments"), &mut files);
+    for sub in ["real-ic", "validation"] {
+        let n = files
+            .iter()
+            .filter(|p| p.starts_with(Path::new("experiments").join(sub)))
+            .count();
+        assert!(n > 0, "no scenario found under experiments/{sub}/");
+    }
+    for p in &files {
+        let l = ictwin::scenario::load(Some(p)).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
+        assert!(!l.scenario.name.is_empty());
     }
 }
 

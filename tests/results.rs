@@ -10,15 +10,23 @@ use std::process::Command;
 /// Columns that measure the host, not the model.
 const TIMING: &[&str] = &["replica_rounds_per_s", "wall_s"];
 
-/// Committed run directories whose scenario is a shipped `experiments/<name>.toml`.
+/// Committed run directories whose scenario is a shipped `experiments/<name>.toml`, and one level
+/// down, `results/<group>/<name>/` for `experiments/<group>/<name>.toml` (e.g. `real-ic/`).
+/// The name returned is the path below `results/`.
 fn committed_runs() -> Vec<(String, PathBuf)> {
     let mut runs = Vec::new();
-    for entry in std::fs::read_dir("results").expect("results/") {
-        let dir = entry.unwrap().path();
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let scenario = Path::new("experiments").join(format!("{name}.toml"));
-        if dir.join("summary.csv").is_file() && scenario.is_file() {
-            runs.push((name, scenario));
+    for group in ["", "real-ic"] {
+        let Ok(entries) = std::fs::read_dir(Path::new("results").join(group)) else {
+            continue;
+        };
+        for entry in entries {
+            let dir = entry.unwrap().path();
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            let scenario = Path::new("experiments").join(group).join(format!("{name}.toml"));
+            if dir.join("summary.csv").is_file() && scenario.is_file() {
+                let rel = Path::new(group).join(&name).to_string_lossy().to_string();
+                runs.push((rel, scenario));
+            }
         }
     }
     runs.sort();
@@ -58,6 +66,10 @@ fn committed_coarse_results_are_reproduced_exactly() {
         runs.len() >= 10,
         "expected the shipped runs in results/, found {}",
         runs.len()
+    );
+    assert!(
+        runs.iter().any(|(name, _)| name.starts_with("real-ic/")),
+        "expected the real-network presets in results/real-ic/"
     );
     let tmp = std::env::temp_dir().join(format!("ictwin-results-{}", std::process::id()));
     let mut failures = Vec::new();
