@@ -277,8 +277,9 @@ pub fn point_dir(index: usize, values: &[(String, Value)]) -> String {
 
 /// Sets the dotted `key` of a scenario document to `value`, keeping the document's layout
 /// (an existing key keeps its line; a missing key is added at the end of its table, a
-/// missing table at the end of the document). Errors when a prefix of the key is not a table.
-pub fn apply(doc: &mut toml_edit::DocumentMut, key: &str, value: &Value) -> Result<(), String> {
+/// missing table at the end of the document). Returns whether the key was added (lines
+/// after it moved). Errors when a prefix of the key is not a table.
+pub fn apply(doc: &mut toml_edit::DocumentMut, key: &str, value: &Value) -> Result<bool, String> {
     let new: toml_edit::Value = value
         .to_string()
         .parse()
@@ -311,8 +312,7 @@ pub fn apply(doc: &mut toml_edit::DocumentMut, key: &str, value: &Value) -> Resu
     } else if cur.get(last).is_some() {
         return Err(format!("key `{key}` is a table; sweep one of its keys"));
     }
-    cur.insert(last, toml_edit::Item::Value(new));
-    Ok(())
+    Ok(cur.insert(last, toml_edit::Item::Value(new)).is_none())
 }
 
 #[cfg(test)]

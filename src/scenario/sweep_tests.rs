@@ -103,9 +103,9 @@ fn point_dirs_are_readable_and_safe() {
 fn apply_keeps_lines_and_adds_missing_keys() {
     let text = "name = \"a\"\n[subnet]\nnodes = 4 # four\n[network]\ndelay = { dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }\n";
     let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
-    apply(&mut doc, "subnet.nodes", &Value::Integer(7)).unwrap();
-    apply(&mut doc, "network.delay.median_ms", &Value::Integer(20)).unwrap();
-    apply(&mut doc, "faults.crashed", &Value::Integer(1)).unwrap();
+    assert!(!apply(&mut doc, "subnet.nodes", &Value::Integer(7)).unwrap());
+    assert!(!apply(&mut doc, "network.delay.median_ms", &Value::Integer(20)).unwrap());
+    assert!(apply(&mut doc, "faults.crashed", &Value::Integer(1)).unwrap(), "added");
     let out = doc.to_string();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[2], "nodes = 7 # four");

@@ -192,17 +192,31 @@ fn build_point(
     level: Level,
 ) -> std::result::Result<(Scenario, Vec<String>), PointError> {
     let mut d = doc.clone();
+    let mut added = false;
     for (k, v) in values {
-        axes::apply(&mut d, k, v).map_err(|e| PointError::Key(format!("sweep: {e}")))?;
+        added |= axes::apply(&mut d, k, v).map_err(|e| PointError::Key(format!("sweep: {e}")))?;
     }
     let loaded = scenario::parse(&d.to_string(), origin, base_dir).map_err(|e| {
-        let msg = format!("{e:#}");
+        let mut msg = format!("{e:#}");
+        if added {
+            // Lines moved below an added key: name the file and key without a line.
+            if let Some(rest) = msg.strip_prefix(origin).and_then(|r| r.strip_prefix(':')) {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits > 0 && rest[digits..].starts_with(':') {
+                    msg = format!("{origin}{}", &rest[digits..]);
+                }
+            }
+        }
         match values
             .iter()
             .find(|(k, _)| msg.contains(&format!("unknown field `{}`", k.rsplit('.').next().unwrap_or(k))))
         {
-            Some((k, _)) => PointError::Key(format!("sweep: unknown scenario key `{k}`: {msg}")),
-            None => PointError::Invalid(e),
+            // The line of an added key is not in the file: name the key only.
+            Some((k, _)) => PointError::Key(format!(
+                "sweep: unknown scenario key `{k}`: {}",
+                &msg[msg.find("unknown field").unwrap_or(0)..]
+            )),
+            None => PointError::Invalid(anyhow::anyhow!("{msg}")),
         }
     })?;
     let mut s = loaded.scenario;
