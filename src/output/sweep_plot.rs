@@ -130,6 +130,8 @@ fn png_bytes(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut enc = png::Encoder::new(&mut bytes, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let mut writer = enc.write_header()?;
     writer.write_image_data(rgb)?;
     writer.finish()?;
@@ -216,7 +218,9 @@ fn draw<DB: DrawingBackend>(
         .label_style(("sans-serif", 22))
         .x_label_formatter(&tick)
         .y_label_formatter(&ytick)
-        .light_line_style(RGBColor(235, 235, 235));
+        .max_light_lines(1)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(200, 200, 200));
     if !numeric {
         mesh.x_labels(ticks.len() * 4 + 1);
     }

@@ -5,6 +5,7 @@
 //! `ICTWIN_REQUIRE_GPU=1`).
 
 mod collect;
+mod committed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
