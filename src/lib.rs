@@ -8,8 +8,8 @@
 //! 2. Outputs: [`output`] writes every file and printed table (summary, histograms, `fine.csv`,
 //!    validation report and plots, calibration file, benchmark CSVs) and owns the one atomic
 //!    run-directory writer with its manifest; it knows the result types of the layers below.
-//! 3. Analysis: [`validate`] (coarse vs fine, metric by metric) and [`calibrate`] (fitting the
-//!    coarse model to the fine engine).
+//! 3. Analysis: [`validate`] (coarse vs fine, metric by metric), [`calibrate`] (fitting the
+//!    coarse model to the fine engine) and [`sweep`] (planning and running parameter sweeps).
 //! 4. Engines, each taking a resolved scenario and returning aggregates: [`engine`] picks
 //!    where the coarse model runs, [`gpu`] (WGSL) or [`coarse`] (CPU twin of the shaders, with
 //!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures.
@@ -28,4 +28,5 @@ pub mod output;
 pub mod progress;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod validate;

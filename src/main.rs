@@ -60,6 +60,11 @@ enum Command {
         after_long_help = "Example:\n  ictwin calibrate experiments/validation/v-app-13-fast.toml --shrink 4 --out /tmp/cal.toml"
     )]
     Calibrate(cli::calibrate::CalibrateArgs),
+    /// Parameter sweep: a grid (or --zip lists) of scenario values, sweep.csv and plots in --out.
+    #[command(
+        after_long_help = "Example:\n  ictwin sweep experiments/ic-app-13.toml --set network.delay.median_ms=20,50,100 --set faults.crashed=0..4 --replicas 2000 --out /tmp/sweep"
+    )]
+    Sweep(cli::sweep::SweepArgs),
 }
 
 /// Exit status of `ictwin validate` when some metric disagrees.
@@ -77,6 +82,7 @@ fn dispatch(command: &Command) -> anyhow::Result<bool> {
         Command::FineBench(a) => cli::fine_bench::cmd_fine_bench(a).map(|()| true),
         Command::Calibrate(a) => cli::calibrate::cmd_calibrate(a).map(|()| true),
         Command::Validate(a) => cli::validate::cmd_validate(a),
+        Command::Sweep(a) => cli::sweep::cmd_sweep(a).map(|()| true),
     }
 }
 

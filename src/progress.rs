@@ -32,13 +32,21 @@ pub struct Progress {
 impl Progress {
     /// A hidden bar over `total` units named `unit`; never shown when `quiet`.
     pub fn new(total: u64, unit: &str, quiet: bool) -> Self {
+        Self::with_template(
+            total,
+            &format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"),
+            quiet,
+        )
+    }
+
+    /// A hidden bar over `total` units drawn with an indicatif `template` (`{msg}` shows
+    /// [`Progress::set_message`]); never shown when `quiet`.
+    pub fn with_template(total: u64, template: &str, quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         Progress {
             bar,
@@ -60,6 +68,11 @@ impl Progress {
         if pos > self.bar.position() {
             self.bar.set_position(pos);
         }
+    }
+
+    /// Sets the text shown by `{msg}` in the template.
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
     }
 
     /// Clears the bar.

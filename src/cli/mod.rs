@@ -9,4 +9,5 @@ pub mod devices;
 pub mod fine;
 pub mod fine_bench;
 pub mod run;
+pub mod sweep;
 pub mod validate;

@@ -151,6 +151,7 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
             seed: 1,
         },
         calibration: None,
+        sweep: None,
         fine: Some(FineConfig {
             gossip_fanout: fanout,
             ..FineConfig::default()

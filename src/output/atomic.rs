@@ -133,14 +133,14 @@ impl OutDir {
 
     /// Writes `files` (name, contents) all or nothing (see the module doc). A name may hold
     /// subdirectories (`scenarios/a.toml`); absolute names and `..` are refused.
-    pub fn commit(self, files: &[(String, String)]) -> Result<()> {
+    pub fn commit<T: AsRef<[u8]>>(self, files: &[(String, T)]) -> Result<()> {
         self.commit_with(files, &mut |_| None)
     }
 
     /// [`OutDir::commit`] with `fault` consulted before each step (tests).
-    pub fn commit_with(
+    pub fn commit_with<T: AsRef<[u8]>>(
         mut self,
-        files: &[(String, String)],
+        files: &[(String, T)],
         fault: &mut dyn FnMut(Step) -> Option<Fault>,
     ) -> Result<()> {
         let mut step = |s: Step| -> std::result::Result<(), Option<std::io::Error>> {
@@ -173,12 +173,12 @@ impl OutDir {
             let dst = self.dir.join(name);
             at!(Step::Write(i), format!("cannot write {}", dst.display()));
             let staged = staging.join(name);
-            write_synced(&staged, text).with_context(|| format!("cannot write {}", dst.display()))?;
+            write_synced(&staged, text.as_ref()).with_context(|| format!("cannot write {}", dst.display()))?;
         }
         let names: Vec<&String> = files.iter().map(|(n, _)| n).collect();
         let journal_tmp = self.dir.join(format!("{JOURNAL}.tmp"));
         let journal = self.dir.join(JOURNAL);
-        write_synced(&journal_tmp, &serde_json::to_string(&names)?)
+        write_synced(&journal_tmp, serde_json::to_string(&names)?.as_bytes())
             .with_context(|| format!("cannot write {}", journal_tmp.display()))?;
         at!(Step::Journal, format!("cannot write {}", journal.display()));
         std::fs::rename(&journal_tmp, &journal).with_context(|| format!("cannot write {}", journal.display()))?;
@@ -221,13 +221,13 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Writes `text` to `path` (creating its directory) and flushes it to the disk.
-fn write_synced(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_synced(path: &Path, text: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut f = File::create(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(text)?;
     f.sync_all()
 }
 

@@ -7,6 +7,8 @@
 //! - [`summary`]: `summary.csv`, `histograms.csv` and the printed run table;
 //! - [`fine`]: `fine.csv`; [`validation`]: `validation.csv`, the verdict table, the CDF plot;
 //!   [`validation_random`]: `scenarios.csv` and `summary.md` of `validate --random`;
+//! - [`sweep`]: `sweep.csv` and the sweep manifest, read back from the points' run directories;
+//!   [`sweep_plot`]: the sweep's SVG and PNG plots;
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
 //! - this module: number formatting and descriptions of the host and build.
 
@@ -16,6 +18,8 @@ pub mod calibration;
 pub mod fine;
 pub mod run_dir;
 pub mod summary;
+pub mod sweep;
+pub mod sweep_plot;
 pub mod validation;
 pub mod validation_random;
 
@@ -48,6 +52,21 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// DejaVu Sans, embedded (`assets/fonts/`, Bitstream Vera license) so that plots render
+/// text on machines without system fonts.
+const PLOT_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font as plotters' `sans-serif` (once per process); every plot
+/// calls it first (plotters' `ab_glyph` text has no other font).
+pub fn ensure_plot_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, PLOT_FONT).is_err() {
+            eprintln!("warning: the embedded plot font did not load; plots may lack text");
+        }
+    });
 }
 
 /// A description of this host for manifests.

@@ -55,6 +55,7 @@ pub fn validation_csv(rows: &[Comparison]) -> Result<String> {
 /// aggregate arrays; the x range spans the 0.05% to 99.5% quantiles of both.
 pub fn round_cdf_svg(title: &str, coarse: &[u64], fine: &[u64]) -> Result<String> {
     use plotters::prelude::*;
+    super::ensure_plot_font();
     let hist = |a: &[u64]| a[agg::HIST_ROUND as usize..(agg::HIST_ROUND + TIME_BINS) as usize].to_vec();
     let cdf = |h: &[u64]| -> Vec<(f64, f64)> {
         let n: u64 = h.iter().sum();

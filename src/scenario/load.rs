@@ -172,6 +172,9 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
     if let Some(c) = &s.calibration {
         c.check().map_err(|(key, msg)| err("calibration", key, msg))?;
     }
+    if let Some(t) = &s.sweep {
+        t.check().map_err(|(_, msg)| err("sweep", "set", msg))?;
+    }
     Ok(warnings)
 }
 

@@ -7,11 +7,13 @@
 //! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[run]`, `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files;
-//! - [`random`]: scenarios drawn at random from the coarse model's envelope.
+//! - [`random`]: scenarios drawn at random from the coarse model's envelope;
+//! - [`sweep`]: the `[sweep]` table, `KEY=VALUES` axes, points, derived seeds.
 
 pub mod fine;
 mod load;
 pub mod random;
+pub mod sweep;
 
 pub use fine::{CryptoCosts, FineConfig};
 pub use load::{
@@ -69,6 +71,10 @@ pub struct Scenario {
     /// Fine-engine settings (`[fine]`); absent = defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fine: Option<FineConfig>,
+    /// Sweep axes (`[sweep]`), read only by `ictwin sweep` (checked, then ignored, by the other
+    /// commands); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<sweep::SweepTable>,
 }
 
 /// `[subnet]`: size and protocol timing.
