@@ -29,7 +29,7 @@ pub struct FineArgs {
     /// CSV trace of protocol events of replica 0 (time_ms, node, height, kind, rank).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -1,6 +1,7 @@
 //! Reading scenario and calibration files: parsing, validation with located errors, and the
 //! command-line overrides of `[run]`.
 
+use super::toml_errors::{toml_error_location, toml_error_message};
 use super::{Calibration, Loaded, Scenario, DEFAULT_SCENARIO};
 use anyhow::{bail, Context, Result};
 use ictwin_kernels::params::{faults_tolerated, MAX_NODES};
@@ -30,7 +31,11 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
 pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
     let mut scenario: Scenario = match toml::from_str(text) {
         Ok(s) => s,
-        Err(e) => bail!("{origin}{}: {}", toml_error_location(text, &e), e.message().trim()),
+        Err(e) => bail!(
+            "{origin}{}: {}",
+            toml_error_location(text, &e),
+            toml_error_message(text, &e)
+        ),
     };
     let warnings = validate(&mut scenario, text, origin, base_dir)?;
     Ok(Loaded {
@@ -38,13 +43,6 @@ pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
         origin: origin.to_string(),
         warnings,
     })
-}
-
-/// `:line` of a toml parse error (empty if the parser gave no position).
-pub fn toml_error_location(text: &str, e: &toml::de::Error) -> String {
-    e.span()
-        .map(|s| format!(":{}", text[..s.start].matches('\n').count() + 1))
-        .unwrap_or_default()
 }
 
 /// 1-based line of `key` inside `[table]` (best effort, for error messages).
@@ -196,7 +194,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration> {
             "{}{}: {}",
             path.display(),
             toml_error_location(&text, &e),
-            e.message().trim()
+            toml_error_message(&text, &e)
         )
     })?;
     f.calibration.check().map_err(|(key, msg)| {
