@@ -128,7 +128,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         )),
         None => None,
     };
-    let progress = Progress::new(s.run.replicas, "replicas", a.quiet);
+    let progress = Progress::new(s.run.replicas * s.run.rounds, "heights", a.quiet);
     let result = fine::run(&s, trace_writer, stop_flag(), &|k| progress.set(k)).map_err(|e| {
         // A failed trace write is an I/O error at the root: name the file the user gave.
         match (&a.trace, e.root_cause().is::<std::io::Error>()) {

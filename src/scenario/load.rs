@@ -154,6 +154,17 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
             format!("must be between 1 and {}, got {}", u32::MAX, s.run.rounds),
         ));
     }
+    let fine_byzantine = s
+        .fine
+        .as_ref()
+        .map_or(0, |c| c.invalid_share as u64 + c.notarize_all as u64);
+    if faulty + fine_byzantine >= n as u64 {
+        warnings.push(format!(
+            "{origin}: no honest node ({n} nodes, {faulty} faulty in [faults], {fine_byzantine} Byzantine in [fine]): \
+             progress is measured at honest nodes, so every step counts as stalled, whatever the \
+             Byzantine nodes notarize among themselves (kernels/src/agg.rs, \"What is measured\")"
+        ));
+    }
     if let Some(fine) = &s.fine {
         let faulty = u32::try_from(faulty).unwrap_or(u32::MAX);
         if let Err((key, msg)) = fine.validate(n, faulty) {
@@ -314,6 +325,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.warnings.len(), 1);
+    }
+
+    /// A subnet without an honest node reports every step stalled (no observer) even when
+    /// Byzantine notaries reach new heights: the loader says so (it used to be silent).
+    #[test]
+    fn a_subnet_without_honest_nodes_is_explained() {
+        let l = parse(
+            "name = \"a\"\n[subnet]\nnodes = 4\n[faults]\nsilent = 2\n[fine]\nnotarize_all = 2\n",
+            "x.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(
+            l.warnings.iter().any(|w| w.contains("no honest node")),
+            "{:?}",
+            l.warnings
+        );
     }
 
     #[test]

@@ -242,8 +242,9 @@ impl Sim {
     }
 
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
-    /// the run stalls for good. `stop` aborts early (returns false).
-    pub fn run(&mut self, stop: &AtomicBool) -> bool {
+    /// the run stalls for good. `stop` aborts early (returns false). `heights(h)` is told,
+    /// every 4096 events, how many of the `rounds` heights are notarized so far (progress).
+    pub fn run(&mut self, stop: &AtomicBool, heights: &mut dyn FnMut(u64)) -> bool {
         let mut k = 0u32;
         while !self.done {
             let Some((t, ev)) = self.q.pop() else {
@@ -253,8 +254,11 @@ impl Sim {
             self.now = t;
             self.handle(t, ev);
             k = k.wrapping_add(1);
-            if k.is_multiple_of(4096) && stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return false;
+            if k.is_multiple_of(4096) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return false;
+                }
+                heights(self.max_notarized.min(self.p.rounds));
             }
         }
         if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
