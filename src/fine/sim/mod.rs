@@ -135,7 +135,7 @@ pub struct Sim {
     rng: StdRng,
     /// Measurements per height, safety, stalls.
     pub monitor: Monitor,
-    trace: Option<Box<dyn Write>>,
+    trace: Option<trace::Trace>,
     /// The first error writing the trace; the trace is closed from then on.
     trace_error: Option<std::io::Error>,
     /// (receiver, arrival µs) of the latest broadcast.
@@ -209,7 +209,7 @@ impl Sim {
             committees: Vec::new(),
             rng: StdRng::seed_from_u64(sub(6)),
             monitor: Monitor::new(observers),
-            trace,
+            trace: trace.map(trace::Trace::new),
             trace_error: None,
             scratch: Vec::new(),
             max_notarized: 0,
@@ -261,7 +261,7 @@ impl Sim {
                 heights(self.max_notarized.min(self.p.rounds));
             }
         }
-        if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
+        if let Some(Err(e)) = self.trace.as_mut().map(|w| w.finish()) {
             self.close_trace(e);
         }
         true
