@@ -155,7 +155,7 @@ pub fn reference(s: Scenario, quiet: bool) -> Result<Reference> {
         "calibrate: fine engine on {} ({} x {})",
         s.name, s.run.replicas, s.run.rounds
     );
-    let progress = Progress::new(s.run.replicas, "fine replicas", quiet);
+    let progress = Progress::new(s.run.replicas * s.run.rounds, "fine heights", quiet);
     let fo = fine::run(&s, None, stop_flag(), &|k| progress.set(k))?;
     progress.finish();
     Ok(Reference {

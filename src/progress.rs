@@ -21,6 +21,19 @@ pub fn install_ctrlc() {
     });
 }
 
+/// The default bar's template: the bar takes the width the text leaves on the terminal
+/// (`wide_bar`; a fixed 40-column bar made the line wrap at 80 columns), the rate is an integer.
+fn line(unit: &str) -> String {
+    format!("{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} {{per_sec:.0}} eta {{eta}}")
+}
+
+/// The style of an indicatif `template`.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
 /// A progress bar over `total` units, shown after one second on a terminal.
 pub struct Progress {
     bar: ProgressBar,
@@ -32,22 +45,14 @@ pub struct Progress {
 impl Progress {
     /// A hidden bar over `total` units named `unit`; never shown when `quiet`.
     pub fn new(total: u64, unit: &str, quiet: bool) -> Self {
-        Self::with_template(
-            total,
-            &format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"),
-            quiet,
-        )
+        Self::with_template(total, &line(unit), quiet)
     }
 
     /// A hidden bar over `total` units drawn with an indicatif `template` (`{msg}` shows
     /// [`Progress::set_message`]); never shown when `quiet`.
     pub fn with_template(total: u64, template: &str, quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        bar.set_style(style(template));
         Progress {
             bar,
             start: Instant::now(),
@@ -78,5 +83,77 @@ impl Progress {
     /// Clears the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A terminal `width` columns wide that records what is written.
+    #[derive(Debug, Clone)]
+    struct Term {
+        width: u16,
+        lines: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl indicatif::TermLike for Term {
+        fn width(&self) -> u16 {
+            self.width
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.lines.lock().unwrap().extend(s.lines().map(str::to_string));
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The line fits an 80-column terminal (it used to wrap) for the longest units and
+    /// counts the commands use, at every stage of a run.
+    #[test]
+    fn the_bar_fits_80_columns() {
+        for (unit, total) in [
+            ("replicas", u32::MAX as u64),
+            ("fine heights", 20_000 * 100),
+            ("heights", 1000),
+        ] {
+            let term = Term {
+                width: 80,
+                lines: Arc::default(),
+            };
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::term_like(Box::new(term.clone())));
+            bar.set_style(style(&line(unit)));
+            for pos in [0, 1, total / 3, total] {
+                bar.set_position(pos);
+                bar.tick();
+            }
+            bar.finish();
+            let lines = term.lines.lock().unwrap();
+            assert!(!lines.is_empty());
+            for l in lines.iter() {
+                assert!(l.chars().count() <= 80, "{} columns: {l}", l.chars().count());
+            }
+        }
     }
 }

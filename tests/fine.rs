@@ -300,6 +300,13 @@ fn dynamic_failures_no_stall_with_a_quorum_up() {
     let o = fine::run(&s, Some(Box::new(kept.clone())), &AtomicBool::new(false), &|_| {}).unwrap();
     assert_eq!(o.safety_violations, 0);
     let text = String::from_utf8(kept.0.lock().unwrap().clone()).unwrap();
+    // In time order (signatures are traced when their CPU time ends: rows used to go back).
+    let t: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|r| r[..r.find(',').unwrap()].parse().unwrap())
+        .collect();
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "trace rows out of time order");
     // Rows: time_ms,node,height,kind,rank. Up at 0: the honest nodes that start round 1 then.
     let mut up = std::collections::BTreeSet::new();
     let mut counts: Vec<(f64, usize)> = Vec::new();

@@ -19,7 +19,11 @@
 //!   finalization shares or a relayed finalization), not only as an ancestor of a later
 //!   finalization; **finalization time** = that moment - T0;
 //! - a **stalled** step: no progress is possible (fewer than 2f+1 signers up, or no block
-//!   maker left); with dynamic failures it lasts until the next recovery;
+//!   maker left); with dynamic failures it lasts until the next recovery. Progress is what an
+//!   honest node holds: a subnet without any honest node (every node crashed or Byzantine,
+//!   `[fine]` roles included) has no observer, and every step counts as stalled even when
+//!   Byzantine nodes notarize heights among themselves (`notarize_all` nodes do): nothing
+//!   they produce carries the protocol's guarantees. Scenario loading warns about it;
 //! - **time stalled** (`F_STALL_US`): the stalled steps' durations, counted only after the
 //!   replica's first notarized height. Replicas start in the stationary state of the failure
 //!   processes; a stall they start in would be counted whole while the up time that follows

@@ -18,11 +18,11 @@ pub struct BenchArgs {
     /// Round steps per replica.
     #[arg(long, default_value_t = 100)]
     pub rounds: u64,
-    /// Worker threads, at least 1 (default: all cores).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(long, value_parser = super::args::threads)]
     pub threads: Option<u32>,
     /// Timed repetitions; the best is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = super::args::positive_u32)]
     pub repeat: u32,
     /// CSV file the figures are appended to.
     #[arg(long, default_value = "ictwin-out/bench/cpu.csv")]

@@ -21,15 +21,15 @@ pub struct CalibrateArgs {
     #[arg(long, default_value = "results/validation/calibration.toml")]
     pub out: PathBuf,
     /// Coarse replicas per loss evaluation.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::args::count)]
     pub coarse_replicas: u64,
     /// Divide the fine engine's replicas and rounds by this (CI runs).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = super::args::positive)]
     pub shrink: u64,
     /// Nelder-Mead iterations.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = super::args::positive_u32)]
     pub iterations: u32,
-    /// No progress bar.
+    /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -29,7 +29,7 @@ pub struct FineArgs {
     /// CSV trace of protocol events of replica 0 (time_ms, node, height, kind, rank).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -59,7 +59,9 @@ impl Trace {
         if !dir.is_dir() {
             bail!("--trace {}: directory {} does not exist", path.display(), dir.display());
         }
-        let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+        let prefix = format!(".{}.tmp", name.to_string_lossy());
+        remove_stale(dir, &prefix);
+        let tmp = dir.join(format!("{prefix}{}", std::process::id()));
         let file = std::fs::File::create(&tmp)
             .with_context(|| format!("--trace {}: cannot create a file in {}", path.display(), dir.display()))?;
         Ok(Trace {
@@ -72,10 +74,27 @@ impl Trace {
 
     /// Renames the trace into place.
     fn commit(mut self) -> Result<()> {
+        if let Ok(p) = std::env::var(output::atomic::PAUSE_VAR) {
+            output::atomic::pause_if(&p, "trace");
+        }
         std::fs::rename(&self.tmp, &self.path)
             .with_context(|| format!("cannot move the trace into {}", self.path.display()))?;
         self.done = true;
         Ok(())
+    }
+}
+
+/// Removes the temporary traces `<prefix><pid>` in `dir` left by killed runs (their process is
+/// gone): a kill cannot run [`Trace`]'s clean-up, so the next run with the same trace file
+/// does it.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let pid = name.strip_prefix(prefix).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 
@@ -109,7 +128,7 @@ pub fn cmd_fine(a: &FineArgs) -> Result<()> {
         )),
         None => None,
     };
-    let progress = Progress::new(s.run.replicas, "replicas", a.quiet);
+    let progress = Progress::new(s.run.replicas * s.run.rounds, "heights", a.quiet);
     let result = fine::run(&s, trace_writer, stop_flag(), &|k| progress.set(k)).map_err(|e| {
         // A failed trace write is an I/O error at the root: name the file the user gave.
         match (&a.trace, e.root_cause().is::<std::io::Error>()) {

@@ -11,12 +11,12 @@ pub struct FineBenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "13,40,200")]
     pub nodes: Vec<u32>,
     /// Heights per size (scaled down as 13 * rounds / n for larger subnets, at least 10).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = super::args::positive)]
     pub rounds: u64,
     /// Gossip fanout used for subnets of at least `gossip_from` nodes.
     #[arg(long, default_value_t = 8)]
     pub fanout: u32,
-    // Smallest subnet that gossips (smaller ones use a full mesh); no help text, as before.
+    /// Smallest subnet that gossips (smaller ones use a full mesh).
     #[arg(long, default_value_t = 100)]
     pub gossip_from: u32,
 }

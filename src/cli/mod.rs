@@ -1,6 +1,7 @@
 //! The commands of the `ictwin` binary, one module each: its clap options and its `cmd_*`.
 //! They live in the binary crate, so no library module can depend on a command.
 
+pub mod args;
 pub mod bench;
 pub mod bench_gpu;
 pub mod calibrate;

@@ -30,13 +30,13 @@ pub struct RunArgs {
     /// `results/<name>/` are regenerated with an explicit `--out`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads for the CPU engine, at least 1 (default: all cores).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads for the CPU engine, 1 to 1024 (default: all cores).
+    #[arg(long, value_parser = super::args::threads)]
     pub threads: Option<u32>,
     /// Calibration file (a `[calibration]` table, see `ictwin calibrate`); overrides the scenario's.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
 }

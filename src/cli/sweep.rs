@@ -120,7 +120,7 @@ fn sweep_in_pool(a: &SweepArgs) -> Result<()> {
     let total: u64 = plan.points.iter().map(weight).sum();
     let progress = Progress::with_template(
         total,
-        "{elapsed_precise} [{bar:40}] {percent:>3}% {msg} (eta {eta})",
+        "{elapsed_precise} [{bar:20}] {percent:>3}% eta {eta} {wide_msg}",
         a.quiet,
     );
     let mut done = 0u64;

@@ -26,25 +26,25 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Coarse replicas (each of the fine engine's rounds).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = super::args::count)]
     pub coarse_replicas: u64,
     /// Divide the fine engine's replicas and rounds by this (CI runs).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = super::args::positive)]
     pub shrink: u64,
     /// Calibration file applied to the coarse model.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Level of the tests of exact metrics.
-    #[arg(long, default_value_t = 0.001)]
+    #[arg(long, default_value_t = 0.001, allow_negative_numbers = true, value_parser = super::args::level)]
     pub alpha: f64,
     /// Largest relative difference of means accepted for approximate metrics (absolute for
     /// proportions).
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = 0.10, allow_negative_numbers = true, value_parser = super::args::tolerance)]
     pub tolerance: f64,
     /// Largest Kolmogorov-Smirnov distance accepted between the distributions.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true, value_parser = super::args::distance)]
     pub ks_tolerance: f64,
-    /// No progress bar.
+    /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -89,8 +89,10 @@ fn open_trace(w: Box<dyn Write + Send>) -> std::io::Result<Box<dyn Write>> {
 }
 
 /// Runs `s.run.replicas` independent replicas of `s.run.rounds` heights (in parallel).
-/// `trace` receives the protocol events of replica 0. `progress(done_replicas)` is called
-/// as replicas finish. Returns an error when interrupted through `stop` or when a write to
+/// `trace` receives the protocol events of replica 0. `progress(heights)` is called as the
+/// replicas advance, with the heights notarized so far summed over replicas (at most
+/// replicas x rounds; a stalled height counts once its replica ends), so that a bar moves
+/// with one replica too. Returns an error when interrupted through `stop` or when a write to
 /// `trace` fails (the caller discards the partial trace).
 pub fn run(
     s: &Scenario,
@@ -133,9 +135,17 @@ pub fn run(
                 None
             };
             let mut sim = sim::Sim::new(s, p, replica_seed(s.run.seed, r), tr, stop)?;
-            if !sim.run(stop) {
+            let mut reported = 0;
+            let mut advance = |h: u64| {
+                if h > reported {
+                    progress(done.fetch_add(h - reported, Ordering::Relaxed) + h - reported);
+                    reported = h;
+                }
+            };
+            if !sim.run(stop, &mut advance) {
                 return None;
             }
+            advance(rounds);
             if let Some(e) = sim.trace_error() {
                 record_trace_error(e);
                 return None;
@@ -149,7 +159,6 @@ pub fn run(
                 segments,
                 &mut a,
             );
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             Some((a, res))
         })
         .collect();
@@ -186,4 +195,29 @@ pub fn run(
     }
     out.wall_s = start.elapsed().as_secs_f64();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+
+    /// Progress counts heights, so a single replica moves the bar (it used to count finished
+    /// replicas: 0 until the very end with one replica).
+    #[test]
+    fn progress_moves_within_one_replica() {
+        let text =
+            "name = \"p\"\n[subnet]\nnodes = 13\n[run]\nreplicas = 1\nrounds = 60\n[fine]\ncrypto_time = false\n";
+        let s = parse(text, "p.toml", std::path::Path::new(".")).unwrap().scenario;
+        let seen = Mutex::new(Vec::new());
+        super::run(&s, None, &AtomicBool::new(false), &|h| seen.lock().unwrap().push(h)).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.last(), Some(&60), "{seen:?}");
+        assert!(
+            seen.iter().any(|&h| h > 0 && h < 60),
+            "no intermediate progress: {seen:?}"
+        );
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    }
 }

@@ -33,6 +33,34 @@ pub enum Step {
     Finish,
 }
 
+impl Step {
+    /// The step as [`PAUSE_VAR`] names it: `write:I`, `journal`, `rename:I`, `finish`.
+    pub fn name(&self) -> String {
+        match self {
+            Step::Write(i) => format!("write:{i}"),
+            Step::Journal => "journal".into(),
+            Step::Rename(i) => format!("rename:{i}"),
+            Step::Finish => "finish".into(),
+        }
+    }
+}
+
+/// Test hook for killing a real process at each step of a commit: with this variable set to
+/// a [`Step::name`] (or to `trace`, the rename of `fine --trace`'s file), the process prints
+/// `ictwin: paused at <step>` on stderr when it reaches that step and sleeps until it is
+/// killed (`tests/kill.rs` sends SIGKILL there). Unset, it costs one lookup per commit.
+pub const PAUSE_VAR: &str = "ICTWIN_TEST_PAUSE_AT";
+
+/// Pauses for good (see [`PAUSE_VAR`]) when `wanted` is `step`.
+pub fn pause_if(wanted: &str, step: &str) {
+    if wanted == step {
+        eprintln!("ictwin: paused at {step}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
 /// What a fault injected at a [`Step`] does.
 #[derive(Debug)]
 pub enum Fault {
@@ -134,7 +162,13 @@ impl OutDir {
     /// Writes `files` (name, contents) all or nothing (see the module doc). A name may hold
     /// subdirectories (`scenarios/a.toml`); absolute names and `..` are refused.
     pub fn commit<T: AsRef<[u8]>>(self, files: &[(String, T)]) -> Result<()> {
-        self.commit_with(files, &mut |_| None)
+        let pause = std::env::var(PAUSE_VAR).ok();
+        self.commit_with(files, &mut |s| {
+            if let Some(p) = &pause {
+                pause_if(p, &s.name());
+            }
+            None
+        })
     }
 
     /// [`OutDir::commit`] with `fault` consulted before each step (tests).

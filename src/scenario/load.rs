@@ -1,6 +1,7 @@
 //! Reading scenario and calibration files: parsing, validation with located errors, and the
 //! command-line overrides of `[run]`.
 
+use super::toml_errors::{toml_error_location, toml_error_message};
 use super::{Calibration, Loaded, Scenario, DEFAULT_SCENARIO};
 use anyhow::{bail, Context, Result};
 use ictwin_kernels::params::{faults_tolerated, MAX_NODES};
@@ -30,7 +31,11 @@ pub fn load(path: Option<&Path>) -> Result<Loaded> {
 pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
     let mut scenario: Scenario = match toml::from_str(text) {
         Ok(s) => s,
-        Err(e) => bail!("{origin}{}: {}", toml_error_location(text, &e), e.message().trim()),
+        Err(e) => bail!(
+            "{origin}{}: {}",
+            toml_error_location(text, &e),
+            toml_error_message(text, &e)
+        ),
     };
     let warnings = validate(&mut scenario, text, origin, base_dir)?;
     Ok(Loaded {
@@ -38,13 +43,6 @@ pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Loaded> {
         origin: origin.to_string(),
         warnings,
     })
-}
-
-/// `:line` of a toml parse error (empty if the parser gave no position).
-pub fn toml_error_location(text: &str, e: &toml::de::Error) -> String {
-    e.span()
-        .map(|s| format!(":{}", text[..s.start].matches('\n').count() + 1))
-        .unwrap_or_default()
 }
 
 /// 1-based line of `key` inside `[table]` (best effort, for error messages).
@@ -156,6 +154,17 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
             format!("must be between 1 and {}, got {}", u32::MAX, s.run.rounds),
         ));
     }
+    let fine_byzantine = s
+        .fine
+        .as_ref()
+        .map_or(0, |c| c.invalid_share as u64 + c.notarize_all as u64);
+    if faulty + fine_byzantine >= n as u64 {
+        warnings.push(format!(
+            "{origin}: no honest node ({n} nodes, {faulty} faulty in [faults], {fine_byzantine} Byzantine in [fine]): \
+             progress is measured at honest nodes, so every step counts as stalled, whatever the \
+             Byzantine nodes notarize among themselves (kernels/src/agg.rs, \"What is measured\")"
+        ));
+    }
     if let Some(fine) = &s.fine {
         let faulty = u32::try_from(faulty).unwrap_or(u32::MAX);
         if let Err((key, msg)) = fine.validate(n, faulty) {
@@ -199,7 +208,7 @@ pub fn load_calibration(path: &Path) -> Result<Calibration> {
             "{}{}: {}",
             path.display(),
             toml_error_location(&text, &e),
-            e.message().trim()
+            toml_error_message(&text, &e)
         )
     })?;
     f.calibration.check().map_err(|(key, msg)| {
@@ -319,6 +328,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.warnings.len(), 1);
+    }
+
+    /// A subnet without an honest node reports every step stalled (no observer) even when
+    /// Byzantine notaries reach new heights: the loader says so (it used to be silent).
+    #[test]
+    fn a_subnet_without_honest_nodes_is_explained() {
+        let l = parse(
+            "name = \"a\"\n[subnet]\nnodes = 4\n[faults]\nsilent = 2\n[fine]\nnotarize_all = 2\n",
+            "x.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(
+            l.warnings.iter().any(|w| w.contains("no honest node")),
+            "{:?}",
+            l.warnings
+        );
     }
 
     #[test]

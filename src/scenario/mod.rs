@@ -14,12 +14,14 @@ pub mod fine;
 mod load;
 pub mod random;
 pub mod sweep;
+mod toml_errors;
 
 pub use fine::{CryptoCosts, FineConfig};
 pub use load::{
     check_coarse_limits, fine_size_warning, load, load_calibration, load_for_levels, load_with_overrides, parse,
-    shrink_for_levels, toml_error_location,
+    shrink_for_levels,
 };
+pub use toml_errors::{toml_error_location, toml_error_message};
 
 use crate::dist::Delay;
 use ictwin_kernels::params::faults_tolerated;

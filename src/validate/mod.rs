@@ -301,7 +301,7 @@ pub fn run_levels(s: &Scenario, coarse_replicas: u64, quiet: bool) -> Result<Lev
     sc.run.seed = s.run.seed.wrapping_add(0x5EED_C0A5);
     let prep = prepare(&sc)?;
     let coarse = run_cpu(&prep, &|_| {}, stop_flag())?;
-    let progress = Progress::new(s.run.replicas, "fine replicas", quiet);
+    let progress = Progress::new(s.run.replicas * s.run.rounds, "fine heights", quiet);
     let fo = fine::run(s, None, stop_flag(), &|k| progress.set(k))?;
     progress.finish();
     Ok(LevelRuns {

@@ -135,7 +135,7 @@ pub struct Sim {
     rng: StdRng,
     /// Measurements per height, safety, stalls.
     pub monitor: Monitor,
-    trace: Option<Box<dyn Write>>,
+    trace: Option<trace::Trace>,
     /// The first error writing the trace; the trace is closed from then on.
     trace_error: Option<std::io::Error>,
     /// (receiver, arrival µs) of the latest broadcast.
@@ -209,7 +209,7 @@ impl Sim {
             committees: Vec::new(),
             rng: StdRng::seed_from_u64(sub(6)),
             monitor: Monitor::new(observers),
-            trace,
+            trace: trace.map(trace::Trace::new),
             trace_error: None,
             scratch: Vec::new(),
             max_notarized: 0,
@@ -242,8 +242,9 @@ impl Sim {
     }
 
     /// Runs until `rounds` heights are measured (plus a margin for their finalization) or
-    /// the run stalls for good. `stop` aborts early (returns false).
-    pub fn run(&mut self, stop: &AtomicBool) -> bool {
+    /// the run stalls for good. `stop` aborts early (returns false). `heights(h)` is told,
+    /// every 4096 events, how many of the `rounds` heights are notarized so far (progress).
+    pub fn run(&mut self, stop: &AtomicBool, heights: &mut dyn FnMut(u64)) -> bool {
         let mut k = 0u32;
         while !self.done {
             let Some((t, ev)) = self.q.pop() else {
@@ -253,11 +254,14 @@ impl Sim {
             self.now = t;
             self.handle(t, ev);
             k = k.wrapping_add(1);
-            if k.is_multiple_of(4096) && stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return false;
+            if k.is_multiple_of(4096) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return false;
+                }
+                heights(self.max_notarized.min(self.p.rounds));
             }
         }
-        if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
+        if let Some(Err(e)) = self.trace.as_mut().map(|w| w.finish()) {
             self.close_trace(e);
         }
         true
