@@ -8,17 +8,28 @@ use crate::scenario::{CryptoCosts, Faults, FineConfig, Network, Run, Scenario, S
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 
-/// Mean time of `f` in µs over repetitions filling about `budget_ms` (at least 3).
+/// CPU time of the calling thread in µs (`CLOCK_THREAD_CPUTIME_ID`): what an operation costs
+/// the node, without the time other processes hold the core (wall time made the costs, and
+/// their order, depend on the machine's load).
+fn thread_cpu_us() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the clock id is a constant Linux defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    t.tv_sec as f64 * 1e6 + t.tv_nsec as f64 * 1e-3
+}
+
+/// Mean thread CPU time of `f` in µs over repetitions filling about `budget_ms` of CPU time
+/// (at least 3).
 fn time_us(budget_ms: u64, mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
+    let start = thread_cpu_us();
     let mut k = 0u64;
-    while k < 3 || start.elapsed().as_millis() < budget_ms as u128 {
+    while k < 3 || thread_cpu_us() - start < budget_ms as f64 * 1e3 {
         f();
         k += 1;
     }
-    start.elapsed().as_secs_f64() * 1e6 / k as f64
+    (thread_cpu_us() - start) / k as f64
 }
 
 /// Measured costs (µs) of the operations the fine engine charges, for a subnet of `n` nodes.
