@@ -183,7 +183,12 @@ fn draw<DB: DrawingBackend>(
     if !xmin.is_finite() {
         (xmin, xmax) = (0.0, 1.0);
     }
-    let pad = if xmax > xmin { (xmax - xmin) * 0.04 } else { 0.5 };
+    // Categories sit half a slot from the edges; numbers 4% of the range.
+    let pad = if numeric && xmax > xmin {
+        (xmax - xmin) * 0.04
+    } else {
+        0.5
+    };
     let (xmin, xmax) = (xmin - pad, xmax + pad);
     let ymax = all
         .iter()
