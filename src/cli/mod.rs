@@ -8,5 +8,7 @@ pub mod crypto_bench;
 pub mod devices;
 pub mod fine;
 pub mod fine_bench;
+pub mod merge;
 pub mod run;
+pub mod slurm;
 pub mod validate;
