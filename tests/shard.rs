@@ -83,7 +83,7 @@ fn check_merge_equals_whole(base: &Path, size: &[&str], counts: &[u32]) {
         dirs.sort_by_key(|d| {
             let name = d.file_name().unwrap().to_string_lossy().to_string();
             let i: u32 = name.rsplit('s').next().unwrap().parse().unwrap();
-            (i % 2 == 0, std::cmp::Reverse(i))
+            (i.is_multiple_of(2), std::cmp::Reverse(i))
         });
         let merged = base.join(format!("n{n}-merged"));
         let mut margs = vec!["merge"];
