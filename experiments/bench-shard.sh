@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # CPU time (user + sys) of a coarse run unsharded vs split into 4 and 16 shards run one
 # after another plus the merge, same thread count, repeated; -> results/bench/shard.csv.
-# Usage: bash experiments/bench-shard.sh [REPEATS] [REPLICAS] [ROUNDS] [THREADS]
+# Usage: [ICTWIN_BIN=path] bash experiments/bench-shard.sh [REPEATS] [REPLICAS] [ROUNDS] [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}; REPLICAS=${2:-4000}; ROUNDS=${3:-500}; THREADS=${4:-2}
-cargo build --release -q
-B=target/release/ictwin
+# ICTWIN_BIN: an already built binary (skips the build).
+B=${ICTWIN_BIN:-target/release/ictwin}
+[ -n "${ICTWIN_BIN:-}" ] || cargo build --release -q
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 RUN=(run --engine cpu --quiet --replicas "$REPLICAS" --rounds "$ROUNDS" --seed 1 --threads "$THREADS")
 TIMEFORMAT='%U %S %R'
