@@ -56,8 +56,21 @@ fn run_on_gpu(gpu: &Gpu, prep: &Prepared, progress: &Progress, stop: &AtomicBool
     })
 }
 
-/// Runs a prepared coarse scenario on the chosen engine.
+/// `Outcome::engine` of a run with no replicas (an empty shard): nothing ran anywhere.
+pub const NO_ENGINE: &str = "none";
+
+/// Runs a prepared coarse scenario ([`Prepared::replica_range`]) on the chosen engine. An
+/// empty range (a shard beyond the replica count) runs nothing: zero aggregates, engine
+/// [`NO_ENGINE`].
 pub fn run_coarse(prep: &Prepared, choice: EngineChoice, progress: &Progress, stop: &AtomicBool) -> Result<Outcome> {
+    if prep.replica_range().is_empty() {
+        return Ok(Outcome {
+            agg: vec![0; ictwin_kernels::agg::AGG_LEN as usize],
+            engine: NO_ENGINE,
+            device: "none (no replicas to run)".into(),
+            wall_s: 0.0,
+        });
+    }
     if choice != EngineChoice::Cpu {
         // A misspelt WGPU_BACKEND is an error, not a silent fallback to the CPU engine.
         crate::gpu::backends().map_err(anyhow::Error::msg)?;

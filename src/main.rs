@@ -26,6 +26,16 @@ enum Command {
         after_long_help = "Example:\n  ictwin run experiments/ic-app-13-crashed-4.toml --replicas 100000 --out /tmp/crashed-4"
     )]
     Run(cli::run::RunArgs),
+    /// Merge shards of a run (`run --shard I/N`) into the whole run's summary and histograms.
+    #[command(
+        after_long_help = "Example:\n  ictwin run --shard 0/2 --out /tmp/s0 && ictwin run --shard 1/2 --out /tmp/s1\n  ictwin merge /tmp/s0 /tmp/s1 --out /tmp/whole"
+    )]
+    Merge(cli::merge::MergeArgs),
+    /// Slurm job array running a run's shards, and a dependent job merging them.
+    #[command(
+        after_long_help = "Example:\n  ictwin slurm experiments/ic-nns-40.toml --tasks 64 --time 01:00:00 --out $HOME/nns --submit"
+    )]
+    Slurm(cli::slurm::SlurmArgs),
     /// Throughput of the coarse CPU engine vs a Philox-only loop (results/bench/cpu.csv).
     #[command(after_long_help = "Example:\n  ictwin bench --threads 2 --out /tmp/bench-cpu.csv")]
     Bench(cli::bench::BenchArgs),
@@ -74,6 +84,8 @@ const DISAGREEMENT: u8 = 2;
 fn dispatch(command: &Command) -> anyhow::Result<bool> {
     match command {
         Command::Run(a) => cli::run::cmd_run(a).map(|()| true),
+        Command::Merge(a) => cli::merge::cmd_merge(a).map(|()| true),
+        Command::Slurm(a) => cli::slurm::cmd_slurm(a).map(|()| true),
         Command::Bench(a) => cli::bench::cmd_bench(a).map(|()| true),
         Command::BenchGpu(a) => cli::bench_gpu::cmd_bench(a).map(|()| true),
         Command::Devices(a) => cli::devices::cmd_devices(a).map(|()| true),

@@ -21,3 +21,9 @@ pub mod table;
 pub mod views;
 
 pub use params::Params;
+
+/// Version of the coarse model's numbers, independent of the engine (CPU or GPU) that
+/// computes them: equal versions, scenarios and seeds give equal aggregates. Bump it with
+/// every change that alters any run's aggregates (`tests/results.rs` catches such a change
+/// against the committed results); `ictwin merge` refuses shards of different versions.
+pub const MODEL_VERSION: u32 = 1;

@@ -49,11 +49,15 @@ crate::shared_struct! {
         pub mttr_ms_hi: u32,
         /// Round steps per replica.
         pub rounds: u32,
-        /// Replicas in the whole run (sets the batch-means layout).
+        /// One past the last replica id to run: the run's replica count, or the end of a shard's
+        /// range (`ictwin run --shard`). The batch-means layout comes from `batch_segments`,
+        /// which always counts the whole run's replicas.
         pub replicas: u32,
-        /// First replica id of this dispatch (GPU chunking; the replica id is the RNG counter).
+        /// First replica id to run (a shard's start; within a GPU run, the current dispatch
+        /// chunk's start). The replica id is the RNG counter.
         pub replica_offset: u32,
-        /// Batch segments per replica: max(1, ceil(BATCHES / replicas)), see [`crate::agg::batch_of`].
+        /// Batch segments per replica: max(1, ceil(BATCHES / replicas of the whole run)), see
+        /// [`crate::agg::batch_of`].
         pub batch_segments: u32,
         /// Run seed (the Philox key), low half.
         pub seed_lo: u32,

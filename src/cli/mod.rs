@@ -9,6 +9,8 @@ pub mod crypto_bench;
 pub mod devices;
 pub mod fine;
 pub mod fine_bench;
+pub mod merge;
 pub mod run;
+pub mod slurm;
 pub mod sweep;
 pub mod validate;

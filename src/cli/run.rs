@@ -3,6 +3,7 @@
 use anyhow::{bail, Result};
 use ictwin::coarse;
 use ictwin::engine::{run_coarse, EngineChoice};
+use ictwin::output::shard::{ShardFile, ShardRun, ShardSpec, SHARD_FILE};
 use ictwin::output::{self, Manifest, OutDir};
 use ictwin::progress::{stop_flag, Progress};
 use ictwin::scenario::{self, Scenario};
@@ -39,10 +40,15 @@ pub struct RunArgs {
     /// No progress bar (errors and warnings still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard I of N (I 0-based, 0 <= I < N: a contiguous block of the replicas) and
+    /// write its partial result `shard.json` into --out instead of the summary; `ictwin
+    /// merge` combines the shards into the whole run's files.
+    #[arg(long, value_name = "I/N", value_parser = output::shard::parse_spec)]
+    pub shard: Option<ShardSpec>,
 }
 
 /// The scenario of `ictwin run` with its overrides and calibration file, and its origin.
-fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
+pub fn resolve_scenario(args: &RunArgs) -> Result<(Scenario, String)> {
     let (mut s, origin) =
         scenario::load_with_overrides(args.scenario.as_deref(), args.replicas, args.rounds, args.seed)?;
     if let Some(c) = &args.calibration {
@@ -60,7 +66,10 @@ pub fn default_out(name: &str) -> PathBuf {
 /// `ictwin run`.
 pub fn cmd_run(args: &RunArgs) -> Result<()> {
     let (s, origin) = resolve_scenario(args)?;
-    let prep = coarse::prepare(&s)?;
+    let mut prep = coarse::prepare(&s)?;
+    if let Some(spec) = args.shard {
+        prep.restrict(spec.range(s.run.replicas as u32));
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| default_out(&s.name));
     // Checked (created, locked, writable) before anything is simulated.
     let out = OutDir::open(&out_dir)?;
@@ -68,20 +77,40 @@ pub fn cmd_run(args: &RunArgs) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, |t| t as usize))
         .build()?;
-    let progress = Progress::new(s.run.replicas, "replicas", args.quiet);
+    let progress = Progress::new(prep.replica_range().len() as u64, "replicas", args.quiet);
     let outcome = pool.install(|| run_coarse(&prep, args.engine, &progress, stop))?;
     progress.finish();
     if stop.load(std::sync::atomic::Ordering::SeqCst) {
         bail!("interrupted: nothing written");
     }
-    let stats = stats::from_aggregates(&outcome.agg);
-    let row = output::summary_row(&s, outcome.engine, stats, outcome.wall_s);
     let manifest = Manifest {
         scenario: &s,
         origin: &origin,
         engine: outcome.engine,
         device: Some(&outcome.device),
     };
+    if let Some(spec) = args.shard {
+        let (engine, device, agg) = (outcome.engine, outcome.device.as_str(), outcome.agg.as_slice());
+        let run = ShardRun {
+            spec,
+            engine,
+            device,
+            wall_s: outcome.wall_s,
+            agg,
+        };
+        let file = ShardFile::new(&s, &origin, &run)?;
+        output::write_run_dir(out, vec![(SHARD_FILE.into(), file.to_json()?)], Some(&manifest))?;
+        let r = prep.replica_range();
+        println!(
+            "shard {spec}: replicas {}..{} -> {}",
+            r.start,
+            r.end,
+            out_dir.join(SHARD_FILE).display()
+        );
+        return Ok(());
+    }
+    let stats = stats::from_aggregates(&outcome.agg);
+    let row = output::summary_row(&s, outcome.engine, stats, outcome.wall_s);
     output::write_run_dir(
         out,
         vec![

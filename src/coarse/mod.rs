@@ -79,14 +79,37 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
     Ok(Prepared { params, tables })
 }
 
+impl Prepared {
+    /// The replica ids this run covers: `replica_offset..replicas` of the parameters (all of
+    /// the scenario's replicas unless [`Prepared::restrict`] narrowed it).
+    pub fn replica_range(&self) -> std::ops::Range<u32> {
+        self.params.replica_offset..self.params.replicas
+    }
+
+    /// Restricts the run to the replica ids `range` (a shard), keeping the whole run's
+    /// batch-means layout, so that each replica adds exactly what it adds in the whole run.
+    /// `range` must lie within the current range.
+    pub fn restrict(&mut self, range: std::ops::Range<u32>) {
+        let whole = self.replica_range();
+        assert!(
+            whole.start <= range.start && range.start <= range.end && range.end <= whole.end,
+            "shard range {range:?} outside {whole:?}"
+        );
+        self.params.replica_offset = range.start;
+        self.params.replicas = range.end;
+    }
+}
+
 /// Replicas per work item of the CPU engine (progress and Ctrl-C granularity).
 const CHUNK: u32 = 256;
 
-/// Runs every replica on the CPU with the current rayon pool and returns the aggregates.
+/// Runs every replica of [`Prepared::replica_range`] on the CPU with the current rayon pool
+/// and returns the aggregates.
 /// `progress` receives the number of finished replicas; `stop` aborts the run (Ctrl-C).
 pub fn run_cpu(prep: &Prepared, progress: &(dyn Fn(u64) + Sync), stop: &AtomicBool) -> Result<Vec<u64>> {
     let p = &prep.params;
-    let chunks = p.replicas.div_ceil(CHUNK);
+    let range = prep.replica_range();
+    let chunks = range.len().div_ceil(CHUNK as usize) as u32;
     let done = AtomicU64::new(0);
     let agg = (0..chunks)
         .into_par_iter()
@@ -96,8 +119,8 @@ pub fn run_cpu(prep: &Prepared, progress: &(dyn Fn(u64) + Sync), stop: &AtomicBo
                 if stop.load(Ordering::Relaxed) {
                     return acc;
                 }
-                let lo = c * CHUNK;
-                let hi = (lo + CHUNK).min(p.replicas);
+                let lo = range.start + c * CHUNK;
+                let hi = (lo + CHUNK).min(range.end);
                 for r in lo..hi {
                     simulate_replica(p, &prep.tables, r, &mut acc);
                 }

@@ -123,7 +123,8 @@ impl Gpu {
         }
     }
 
-    /// Runs every replica of a prepared scenario; `progress` receives the number of finished
+    /// Runs the replicas of a prepared scenario ([`Prepared::replica_range`]: all of them, or
+    /// a shard's); `progress` receives the number of finished
     /// replicas after each chunk; `stop` (Ctrl-C) aborts between chunks.
     pub fn run(&self, prep: &Prepared, progress: &dyn Fn(u64), stop: &AtomicBool) -> Result<Vec<u64>> {
         Ok(self.run_with(prep, RunOptions::default(), progress, stop)?.agg)
@@ -138,7 +139,7 @@ impl Gpu {
         stop: &AtomicBool,
     ) -> Result<GpuRun> {
         let p = prep.params;
-        if p.replicas == 0 || p.rounds == 0 {
+        if p.replicas <= p.replica_offset || p.rounds == 0 {
             bail!("a GPU run needs at least one replica and one round");
         }
         if p.nodes > self.max_nodes() {
@@ -283,7 +284,9 @@ impl Gpu {
     ) -> Result<(u32, u32)> {
         // Start small (about 2^22 replica-rounds), then size chunks to the target duration.
         let mut wgs = ((1u64 << 22) / (p0.rounds as u64 * WORKGROUP_SIZE as u64)).clamp(1, plan.max_wg as u64) as u32;
-        let mut offset: u32 = 0;
+        // The replica ids run are `replica_offset..replicas` (a shard's range, see `Params`).
+        let first = p0.replica_offset;
+        let mut offset = first;
         let (mut chunks, mut dispatches) = (0u32, 0u32);
         while offset < p0.replicas {
             if stop.load(Ordering::Relaxed) {
@@ -301,7 +304,7 @@ impl Gpu {
             let dt = t0.elapsed().as_secs_f64().max(1e-6);
             offset += n;
             chunks += 1;
-            progress(offset as u64);
+            progress((offset - first) as u64);
             // Next chunk: aim at the target duration, growing at most 4x at a time.
             let scaled = (groups as f64 * plan.chunk_target_s / dt).min(groups as f64 * 4.0);
             wgs = (scaled as u64).clamp(1, plan.max_wg as u64) as u32;
@@ -369,7 +372,7 @@ impl Gpu {
         let steps: u64 = (0..BATCHES)
             .map(|b| agg[batch_index(b, F_NOTARIZED)] + agg[batch_index(b, F_STALLED)])
             .sum();
-        let expected = p.replicas as u64 * p.rounds as u64;
+        let expected = (p.replicas - p.replica_offset) as u64 * p.rounds as u64;
         if steps != expected {
             bail!(
                 "the GPU ran {steps} of {expected} replica-rounds: the driver cut the kernel short ({})",

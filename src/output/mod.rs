@@ -5,6 +5,8 @@
 //! - [`atomic`]: output directories opened (created, locked, checked writable) before a run
 //!   and written all or nothing after it; [`run_dir`]: a run's files with its manifest;
 //! - [`summary`]: `summary.csv`, `histograms.csv` and the printed run table;
+//! - [`shard`]: the partial result of `run --shard` (`shard.json`); [`merge`]: shards back
+//!   into the whole run; [`slurm`]: the Slurm scripts of `ictwin slurm`;
 //! - [`fine`]: `fine.csv`; [`validation`]: `validation.csv`, the verdict table, the CDF plot;
 //!   [`validation_random`]: `scenarios.csv` and `summary.md` of `validate --random`;
 //! - [`sweep`]: `sweep.csv` and the sweep manifest, read back from the points' run directories;
@@ -16,7 +18,10 @@ pub mod atomic;
 pub mod bench;
 pub mod calibration;
 pub mod fine;
+pub mod merge;
 pub mod run_dir;
+pub mod shard;
+pub mod slurm;
 pub mod summary;
 pub mod sweep;
 pub mod sweep_plot;

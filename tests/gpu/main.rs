@@ -6,6 +6,7 @@
 //!   fail instead when `ICTWIN_REQUIRE_GPU=1` (set by `.ci/run`).
 
 mod agree;
+mod shard;
 
 use ictwin::coarse::prepare;
 use ictwin::gpu::shaders::{self, Accumulation};
