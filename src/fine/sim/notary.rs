@@ -76,7 +76,9 @@ impl Sim {
         }
         let due = n.round_start_us + self.p.notary_delay_us(r, n.finality_gap());
         if t < due {
-            if pool.notary_timer_us.is_some_and(|x| x <= due) {
+            // A timer still to come, at or before `due`, will reconsider. One that already
+            // fired does not: the lowest rank can rise (its blocks disqualified).
+            if pool.notary_timer_us.is_some_and(|x| x <= due && x > t) {
                 return Vec::new();
             }
             let epoch = n.epoch;
