@@ -21,6 +21,8 @@ struct Candidate {
     yes: vec4<u32>,
     // Signers whose share is not decided yet.
     unknown: vec4<u32>,
+    // Its equivocation-proof unit (proofs.wgsl), or NO_UNIT.
+    unit: u32,
 }
 
 const ST_UNKNOWN: u32 = 0u;
@@ -54,7 +56,8 @@ fn height_new(replica: u32, step: u32, height: u32, act: vec4<u32>, signers: vec
     h_signers = signers;
     h_blocks = 0u;
     ncand = 0u;
-    cands[0] = Candidate(0u, 0u, 0u, 0lu, ST_NO, vec4<u32>(0u), vec4<u32>(0u));
+    h_units = 0u;
+    cands[0] = Candidate(0u, 0u, 0u, 0lu, ST_NO, vec4<u32>(0u), vec4<u32>(0u), NO_UNIT);
     for (var k = 0u; k < p.nodes; k++) {
         fuel += 1u;
         h_notar[k] = NEVER;
@@ -95,13 +98,14 @@ fn happens(s: u32, with_unknown: bool) -> bool {
     return s == ST_YES || (with_unknown && s == ST_UNKNOWN);
 }
 
-// Earliest arrival at node j of a block of rank below candidate c's, among the candidates
-// that happen (with_unknown: or may happen), µs.
+// Earliest arrival at node j of a block of rank below candidate c's that counts as a better
+// proposal (not a proof unit's), among the candidates that happen (with_unknown: or may
+// happen), µs.
 fn lower_arrival_us(c: u32, j: u32, with_unknown: bool) -> u64 {
     var t = NEVER;
     for (var x = 0u; x < ncand; x++) {
         fuel += 1u;
-        if cands[x].rank < cands[c].rank && happens(cands[x].status, with_unknown) {
+        if cands[x].rank < cands[c].rank && cands[x].unit == NO_UNIT && happens(cands[x].status, with_unknown) {
             t = min(t, arrival_us(x, j));
         }
     }

@@ -228,10 +228,15 @@ fn step_once(replica: u32) {
         s_up = up;
     }
     let signers = members & up & honest;
+    // With proofs, an equivocator's rank is disqualified: it cannot carry the height.
+    var proposers = act;
+    if p.equivocation_proofs != 0u {
+        proposers = act & ~equivocating;
+    }
     var maker_up = false;
     for (var r = 0u; r < p.makers; r++) {
         fuel += 1u;
-        maker_up = maker_up || contains(act, ranking_at(r));
+        maker_up = maker_up || contains(proposers, ranking_at(r));
     }
     if !maker_up || count(signers) < p.quorum {
         var recovery = NEVER;

@@ -5,6 +5,7 @@
 // Candidate blocks of ranks 0..makers in rank order (Height::propose); ranking_at(r) is the
 // rank-r maker, `equivocating` the equivocating nodes.
 fn propose(equivocating: vec4<u32>) {
+    let honest_active = h_active & ~equivocating;
     // q-th smallest round start among the signers: no rank-r share exists before it + N0 + rU.
     os_new(count(h_signers), p.quorum);
     for (var j = 0u; j < p.nodes; j++) {
@@ -24,10 +25,11 @@ fn propose(equivocating: vec4<u32>) {
             continue;
         }
         let propose_us = v_start[m] + u64(r) * u;
+        // Every candidate so far has a lower rank; a proof unit's blocks never count.
         var seen = NEVER;
         for (var x = 0u; x < ncand; x++) {
             fuel += 1u;
-            if cands[x].status == ST_YES {
+            if cands[x].status == ST_YES && cands[x].unit == NO_UNIT {
                 seen = min(seen, arrival_us(x, m));
             }
         }
@@ -49,8 +51,11 @@ fn propose(equivocating: vec4<u32>) {
         let decided = !undecided && propose_us < bound;
         for (var v = 0u; v < variants; v++) {
             fuel += 1u;
-            cands[ncand] = Candidate(m, r, v, propose_us, select(ST_UNKNOWN, ST_YES, decided), vec4<u32>(0u), h_signers);
+            cands[ncand] = Candidate(m, r, v, propose_us, select(ST_UNKNOWN, ST_YES, decided), vec4<u32>(0u), h_signers, NO_UNIT);
             ncand += 1u;
+        }
+        if variants == 2u && p.equivocation_proofs != 0u {
+            build_proof_unit(ncand - 2u, honest_active);
         }
         undecided = undecided || !decided;
     }
@@ -115,6 +120,9 @@ fn resolve() {
                 if free {
                     free = lower_arrival_us(c, j, optimistic) >= s;
                 }
+                if free {
+                    free = !proof_rules_out(c, j, s);
+                }
                 if optimistic && free {
                     cands[c].unknown = with_node(cands[c].unknown, j, false);
                     cands[c].yes = with_node(cands[c].yes, j, true);
@@ -169,6 +177,16 @@ fn decide_earliest() {
     }
     if best_j == NO_SHARE {
         cands[best_c].status = ST_YES;
+        // A proof unit happens as a whole (its proof times assume both blocks).
+        let unit = cands[best_c].unit;
+        if unit != NO_UNIT {
+            for (var c = 0u; c < ncand; c++) {
+                fuel += 1u;
+                if cands[c].unit == unit {
+                    cands[c].status = ST_YES;
+                }
+            }
+        }
     } else {
         cands[best_c].unknown = with_node(cands[best_c].unknown, best_j, false);
         cands[best_c].yes = with_node(cands[best_c].yes, best_j, true);

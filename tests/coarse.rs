@@ -116,9 +116,12 @@ fn f_silent_progress_f_plus_one_stall() {
 }
 
 #[test]
-fn equivocating_leader_is_never_finalized() {
-    // One equivocator of 13, all else honest and fast: finalized iff r* maker is not it.
-    let (st, _) = run(&scenario(13, CONST100, "equivocating = 1", 2000, 50));
+fn equivocating_leader_without_proofs_is_never_finalized() {
+    // `[protocol] equivocation_proofs = false` (the 2022 rule): every notary signs both
+    // blocks of an equivocating leader, so heights it leads are notarized but not finalized.
+    let mut s = scenario(13, CONST100, "equivocating = 1", 2000, 50);
+    s.protocol.equivocation_proofs = false;
+    let (st, _) = run(&s);
     let p = 12.0 / 13.0;
     let se = (p * (1.0 - p) / st.rounds_total as f64).sqrt();
     assert!(
@@ -128,6 +131,30 @@ fn equivocating_leader_is_never_finalized() {
     );
     // The finality backoff only matters for ranks > 0, which never occur here.
     assert_eq!(st.mean_round_ms, 400.0);
+}
+
+#[test]
+fn equivocating_leader_with_proofs_costs_n0_plus_u_plus_d() {
+    // Issue 11's closed form (deployed rule, the default): constant d = 100 ms, N0 = 300 ms,
+    // U = 1000 ms. Every node holds both rank-0 blocks at d = 100 ms < N0, so it builds the
+    // proof and signs neither; the rank-1 maker proposes at U, its block is signed at N0 + U
+    // and notarized at N0 + U + d = 1400 ms, then finalized one d later. Other heights: 400 ms.
+    let (st, agg) = run(&scenario(13, CONST100, "equivocating = 1", 2000, 50));
+    assert_eq!(st.stalled_ratio, 0.0);
+    assert_eq!(st.finalized_ratio, 1.0);
+    let round = |ms: u64| agg[(agg::HIST_ROUND + agg::time_bin(ms * 1000)) as usize];
+    let fin = |ms: u64| agg[(agg::HIST_FIN + agg::time_bin(ms * 1000)) as usize];
+    let total = st.rounds_total;
+    assert_eq!(round(400) + round(1400), total, "only 400 and 1400 ms rounds");
+    assert_eq!(fin(500) + fin(1500), total, "finalized one delay after");
+    assert_eq!(round(1400), fin(1500));
+    // The slow heights are exactly those of rank 1 (the equivocator led, 1/13 of heights).
+    let slow = round(1400) as f64 / total as f64;
+    assert!((st.mean_notarized_rank - slow).abs() < 1e-12);
+    assert!((st.mean_round_ms - (400.0 + 1000.0 * slow)).abs() < 1e-9);
+    let p = 1.0 / 13.0;
+    let se = (p * (1.0 - p) / total as f64).sqrt();
+    assert!((slow - p).abs() < 4.0 * se, "{slow} vs {p}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use ictwin::fine::{self, FineOutcome};
 use ictwin::scenario::{parse, Scenario};
 use ictwin::stats::{from_aggregates, RunStats};
+use ictwin_kernels::agg;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -105,10 +106,13 @@ fn invalid_shares_are_rejected_and_never_enter_a_notarization() {
 }
 
 #[test]
-fn equivocation_never_finalizes_two_blocks_at_one_height() {
-    // Constant delays: every honest notary sees both rank-0 blocks of an equivocating leader
-    // before its notary delay, signs both, both get notarized, the height is not finalized.
-    let (st, o) = run(&scenario(13, CONST100, "equivocating = 1", "crypto_time = false", 120));
+fn equivocation_without_proofs_never_finalizes_two_blocks_at_one_height() {
+    // `[protocol] equivocation_proofs = false` (the 2022 rule), constant delays: every honest
+    // notary sees both rank-0 blocks of an equivocating leader before its notary delay, signs
+    // both, both get notarized, the height is not finalized.
+    let mut s = scenario(13, CONST100, "equivocating = 1", "crypto_time = false", 120);
+    s.protocol.equivocation_proofs = false;
+    let (st, o) = run(&s);
     assert_eq!(st.notarized, 120);
     assert_eq!(o.safety_violations, 0);
     assert!(
@@ -116,13 +120,43 @@ fn equivocation_never_finalizes_two_blocks_at_one_height() {
         "heights led by the equivocator are not finalized directly"
     );
     // With a notarize-everything Byzantine notary on top and random delays, still safe.
-    let (st, o) = run(&scenario(
+    s = scenario(
         13,
         LOGNORMAL,
         "equivocating = 2",
         "crypto_time = false\nnotarize_all = 2",
         120,
-    ));
+    );
+    s.protocol.equivocation_proofs = false;
+    let (st, o) = run(&s);
+    assert_eq!(st.notarized, 120);
+    assert_eq!(o.safety_violations, 0);
+}
+
+#[test]
+fn equivocating_leader_with_proofs_costs_n0_plus_u_plus_d() {
+    // Issue 11's closed form (deployed rule, the default), as in tests/coarse.rs: constant
+    // d = 100 ms, N0 = 300 ms, U = 1000 ms. Every node holds both rank-0 blocks at 100 ms,
+    // builds the proof and signs neither; the rank-1 block is signed at N0 + U and notarized
+    // at N0 + U + d = 1400 ms, finalized one d later. Other heights: 400 ms.
+    let (st, o) = run(&scenario(13, CONST100, "equivocating = 1", "crypto_time = false", 120));
+    assert_eq!((st.notarized, st.finalized), (120, 120));
+    assert_eq!(o.safety_violations, 0);
+    let round = |ms: u64| o.agg[(agg::HIST_ROUND + agg::time_bin(ms * 1000)) as usize];
+    let fin = |ms: u64| o.agg[(agg::HIST_FIN + agg::time_bin(ms * 1000)) as usize];
+    assert_eq!(round(400) + round(1400), 120, "only 400 and 1400 ms rounds");
+    assert_eq!(fin(500) + fin(1500), 120, "finalized one delay after");
+    assert!(round(1400) > 0, "the equivocator led some heights");
+    assert!((st.mean_notarized_rank - round(1400) as f64 / 120.0).abs() < 1e-12);
+    // With a notarize-everything Byzantine notary and random delays, still safe and live.
+    let s = scenario(
+        13,
+        LOGNORMAL,
+        "equivocating = 2",
+        "crypto_time = false\nnotarize_all = 2",
+        120,
+    );
+    let (st, o) = run(&s);
     assert_eq!(st.notarized, 120);
     assert_eq!(o.safety_violations, 0);
 }

@@ -5,6 +5,7 @@
 
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
+use crate::proofs::{Proofs, NO_UNIT};
 use crate::sets::{self, count, group_bits, next_member, NodeSet, OrderStat, EMPTY};
 use crate::views::{delay_us, NodeViews, NEVER};
 
@@ -26,6 +27,8 @@ pub mod kind {
     pub const FIN_RELAY: u32 = 5;
     /// Random-beacon shares.
     pub const BEACON: u32 = 6;
+    /// Relayed equivocation proofs (block index 2 rank).
+    pub const EQUIV_PROOF: u32 = 7;
 }
 
 /// Status of a proposal or of a share action while a height is resolved.
@@ -55,6 +58,8 @@ pub struct Candidate {
     pub yes: NodeSet,
     /// Signers whose share is not decided yet.
     pub unknown: NodeSet,
+    /// Its equivocation-proof unit ([`crate::proofs`]), or [`NO_UNIT`].
+    pub unit: u32,
 }
 
 impl Candidate {
@@ -66,6 +71,7 @@ impl Candidate {
         status: status::NO,
         yes: EMPTY,
         unknown: EMPTY,
+        unit: NO_UNIT,
     };
     /// Index of its words (2 rank + variant).
     #[inline(always)]
@@ -112,6 +118,10 @@ pub struct Height<'a, const B: usize> {
     pub fin: [u64; MAX_NODES as usize],
     pub(crate) tmp: [u64; MAX_NODES as usize],
     pub(crate) sigma: [u64; MAX_NODES as usize],
+    /// Proof units so far (the first `units` rows of `proofs`).
+    pub units: u32,
+    /// Proof times per unit and node (caller's scratch, see [`crate::proofs`]).
+    pub(crate) proofs: &'a mut Proofs,
     /// Philox blocks computed for this height's messages (benchmark bookkeeping).
     pub blocks: core::cell::Cell<u32>,
 }
@@ -124,7 +134,8 @@ pub fn message_words(p: &Params, replica: u32, step: u32, kind: u32, b: u32, rec
 }
 
 impl<'a, const B: usize> Height<'a, B> {
-    /// A height with the given node sets and no candidates yet.
+    /// A height with the given node sets and no candidates yet; `proofs` is scratch.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         p: &'a Params,
         tables: &'a [u32],
@@ -133,6 +144,7 @@ impl<'a, const B: usize> Height<'a, B> {
         height: u32,
         active: NodeSet,
         signers: NodeSet,
+        proofs: &'a mut Proofs,
     ) -> Self {
         Height {
             p,
@@ -149,6 +161,8 @@ impl<'a, const B: usize> Height<'a, B> {
             fin: [NEVER; MAX_NODES as usize],
             tmp: [NEVER; MAX_NODES as usize],
             sigma: [NEVER; MAX_NODES as usize],
+            units: 0,
+            proofs,
             blocks: core::cell::Cell::new(0),
         }
     }
@@ -186,13 +200,17 @@ impl<'a, const B: usize> Height<'a, B> {
         cand.propose_us + delay_us(self.p, self.tables, w[(j & 3) as usize])
     }
 
-    /// Earliest arrival at node `j` of a block of rank below candidate `c`'s, among the
-    /// candidates that happen (`with_unknown`: or may happen), µs.
+    /// Earliest arrival at node `j` of a block of rank below candidate `c`'s that counts as a
+    /// better proposal, among the candidates that happen (`with_unknown`: or may happen), µs.
+    /// A proof unit's blocks never count (see [`crate::proofs`]).
     pub(crate) fn lower_arrival_us(&self, c: usize, j: u32, with_unknown: bool) -> u64 {
         let mut t = NEVER;
         for x in 0..self.ncand {
             let s = self.cands[x].status;
-            if self.cands[x].rank < self.cands[c].rank && (s == status::YES || (with_unknown && s == status::UNKNOWN)) {
+            if self.cands[x].rank < self.cands[c].rank
+                && self.cands[x].unit == NO_UNIT
+                && (s == status::YES || (with_unknown && s == status::UNKNOWN))
+            {
                 t = t.min(self.arrival_us(x, j));
             }
         }

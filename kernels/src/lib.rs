@@ -12,6 +12,7 @@ pub mod height;
 pub mod model;
 pub mod params;
 pub mod philox;
+pub mod proofs;
 #[cfg(test)]
 mod reference;
 pub mod resolve;

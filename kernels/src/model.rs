@@ -40,7 +40,26 @@
 //!    beacon h at the f+1-th arrival (own at 0) and starts h + 1 at max(notar_k + round
 //!    overhead, beacon_k).
 //!
-//! A step is *stalled* when no rank has an active maker or fewer than 2f+1 signers are up.
+//! 6. **Equivocation proofs** (`equivocation_proofs = 1`, the default; as deployed: dfinity/ic
+//!    `rs/consensus/src/consensus/validator.rs`, `notary.rs`, `block_maker.rs` and
+//!    `find_lowest_ranked_non_disqualified_proposals` in `rs/consensus/utils`; see
+//!    [`crate::proofs`]). An equivocator's two blocks form a proof unit. An honest active node
+//!    k builds the proof when it holds both (max of the two arrivals) and relays it at once to
+//!    every other honest active node (fresh delays); D_k = its first proof (shortest path;
+//!    equivocating nodes neither build nor relay). Signer j never signs the second of the two
+//!    blocks to reach it (at equal times variant 1: the validator turns it into the proof),
+//!    nor either block at s when D_j < s. A unit's blocks never count as a lower-rank block
+//!    in rules 1 and 2. The two proposals of a unit are decided together. Without proofs
+//!    (`= 0`) both blocks of one rank are signed (step 2) and count as lower blocks.
+//!    Approximation: a deployed node counts the first block of a unit as a better proposal
+//!    until it holds the proof (then makes its block, or signs the higher rank, as the fine
+//!    engine does); the model treats the proof as held by then, which only differs when a
+//!    proof reaches a maker or signer later than its own proposal or notary time (U or more
+//!    after the blocks: delays near U).
+//!
+//! A step is *stalled* when no rank has an active maker or fewer than 2f+1 signers are up;
+//! with equivocation proofs an equivocating maker does not count (its rank is disqualified;
+//! only possible with more than f faulty nodes).
 //! With static faults nothing can change: every remaining step is stalled and no time passes.
 //! With dynamic failures the replica waits for the next recovery (stall time) and retries the
 //! height; failures are advanced to the earliest round start of the height, a recovering node
@@ -62,7 +81,9 @@
 //!   2 rank + variant of the block concerned (0 for the beacon and the observer). Kinds: 0 the
 //!   observer (index 0, word 0: uniform among the active honest nodes), 1 block delays (receiver
 //!   field 0, "sender" = the receiver id), 2 notarization shares, 3 relayed notarizations, 4
-//!   finalization shares, 5 relayed finalizations, 6 beacon shares. A word's value depends only
+//!   finalization shares, 5 relayed finalizations, 6 beacon shares, 7 relayed equivocation
+//!   proofs (b = 2 rank of the unit; a unit's direct proof times read the kind-1 words of
+//!   both blocks, four receivers per block). A word's value depends only
 //!   on its address, so the order of computation is free; words whose value cannot change the
 //!   outcome are not computed (a relay from a node that holds the aggregate no earlier than the
 //!   receiver; beacon shares beyond the f+1-th arrival by the notarization).
@@ -73,16 +94,18 @@
 //! # Memory per replica
 //! Node views carry 9 u32 words per node (round start, finalized height, two finalizations in
 //! flight), 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
-//! candidates of 14 words: about 7 KiB of private memory per invocation at any n <= 128, and
-//! no per-pair state (pair delays are recomputed from their word address). The WGSL twin
-//! sizes its arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 88 bytes per node
-//! plus about 1.2 KiB, 5.4 KiB per invocation for n <= 48 and 12.8 KiB for n <= 128; between
+//! candidates of 15 words, and proof times of 8 units x 128 u32 (4 KiB, kept across heights
+//! and written only for units): about 11 KiB per replica at any n <= 128, and no per-pair
+//! state (pair delays are recomputed from their word address). The WGSL twin sizes its
+//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 120 bytes per node plus
+//! about 1.3 KiB, 7.1 KiB per invocation for n <= 48 and 16.7 KiB for n <= 128; between
 //! dispatches it keeps 12 words per node in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::height::{kind, message_words, Height};
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream, uniform_below, WordStream};
+use crate::proofs::Proofs;
 use crate::sets::{and, contains, count, nth_member, set, NodeSet, EMPTY, ORDER_BUF};
 use crate::table;
 use crate::views::{NodeViews, NEVER};
@@ -265,6 +288,10 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let byz_lo = p.crashed + p.silent;
     let honest = range_set(byz_lo + p.equivocating, p.nodes);
     let equivocating = range_set(byz_lo, byz_lo + p.equivocating);
+    let mut not_equivocating = [!0u32; 4];
+    for i in byz_lo..byz_lo + p.equivocating {
+        set(&mut not_equivocating, i, false);
+    }
     let not_silent = [!0u32; 4];
     let not_silent = {
         let mut s = not_silent;
@@ -280,6 +307,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         None
     };
     let mut views = NodeViews::genesis();
+    let mut proofs = Proofs::new();
     let mut next = [NEVER; MAX_NODES as usize];
     let mut height: u32 = 1;
     let mut step: u32 = 0;
@@ -316,9 +344,15 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
             active = and(&up, &not_silent);
         }
         let signers = and(&and(&members, &up), &honest);
+        // With proofs, an equivocator's rank is disqualified: it cannot carry the height.
+        let proposers = if p.equivocation_proofs != 0 {
+            and(&active, &not_equivocating)
+        } else {
+            active
+        };
         let mut maker_up = false;
         for r in 0..p.makers {
-            maker_up |= contains(&active, ranking.at(r));
+            maker_up |= contains(&proposers, ranking.at(r));
         }
         if !maker_up || count(&signers) < p.quorum {
             let recovery = match failures.as_ref() {
@@ -351,7 +385,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
             continue;
         }
 
-        let mut h = Height::<B>::new(p, tables, replica, step, height, active, signers);
+        let mut h = Height::<B>::new(p, tables, replica, step, height, active, signers, &mut proofs);
         h.propose(&views, &equivocating, |r| ranking.at(r));
         h.resolve(&views);
         h.finalize();

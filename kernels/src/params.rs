@@ -73,8 +73,9 @@ crate::shared_struct! {
         pub round_overhead_us: u32,
         /// Calibration: processing time added to every finalization time (after the round), µs.
         pub finalization_overhead_us: u32,
-        /// Pads the uniform to a multiple of 16 bytes.
-        pub reserved: u32,
+        /// 1: equivocation proofs disqualify a rank (see [`crate::model`], rule 6); 0: both
+        /// blocks of an equivocator are signed like any block of one rank.
+        pub equivocation_proofs: u32,
     }
 }
 

@@ -3,7 +3,8 @@
 //! delays as [`crate::height`], against which `Height::resolve`, `finalize` and
 //! `next_start_us` are checked on many random heights. Decisions at a time are taken before
 //! deliveries at that time, so a delivery at exactly a decision's time does not suppress it
-//! (the model's tie rule).
+//! (the model's tie rule); relayed equivocation proofs are delivered after blocks and shares
+//! of the same time.
 
 use crate::height::{kind, message_words, Height, MAX_BLOCKS};
 use crate::params::{Params, Q16_ONE};
@@ -21,11 +22,14 @@ enum Ev {
     Block { to: u32, b: u32 },
     Share { to: u32, b: u32 },
     Relay { to: u32, b: u32 },
+    // A relayed equivocation proof against the rank-`r` maker.
+    Proof { to: u32, r: u32 },
 }
 
 fn prio(e: &Ev) -> u32 {
     match e {
         Ev::Propose { .. } | Ev::TrySign { .. } => 0,
+        Ev::Proof { .. } => 2,
         _ => 1,
     }
 }
@@ -44,6 +48,7 @@ impl Queue {
         let b = match e {
             Ev::Propose { .. } => 0,
             Ev::TrySign { b, .. } | Ev::Block { b, .. } | Ev::Share { b, .. } | Ev::Relay { b, .. } => b,
+            Ev::Proof { r, .. } => 2 * r,
         };
         self.heap.push(Reverse((t, prio(&e), b, self.seq, e)));
         self.seq += 1;
@@ -81,6 +86,7 @@ pub fn reference(
             message_words(p, replica, step, kind, b, recv, send / 4)[(send % 4) as usize],
         )
     };
+    let rank = |b: u32| b / 2;
     let mut q = Queue {
         heap: BinaryHeap::new(),
         seq: 0,
@@ -91,6 +97,26 @@ pub fn reference(
     let mut notarized = vec![vec![NEVER; nb]; n];
     let mut notar = vec![NEVER; n];
     let mut first = vec![u32::MAX; n];
+    // Proofs: when each honest active node holds the proof against each rank.
+    let proofs = p.equivocation_proofs != 0;
+    let mut honest = active;
+    for (w, e) in honest.iter_mut().zip(&equivocating) {
+        *w &= !e;
+    }
+    let mut disq = vec![vec![NEVER; p.makers as usize]; n];
+    let send_proof = |q: &mut Queue, from: u32, r: u32, t: u64| {
+        for m in 0..p.nodes {
+            if contains(&honest, m) && m != from {
+                q.push(t + d(kind::EQUIV_PROOF, 2 * r, m, from), Ev::Proof { to: m, r });
+            }
+        }
+    };
+    // Lower-rank blocks that count at node k deciding at t: arrived strictly before t, not an
+    // equivocator's when proofs are on (the model's approximation, see `crate::proofs`).
+    let unit = |r: u32| proofs && contains(&equivocating, makers[r as usize]);
+    let lower = |received: &Vec<Vec<u64>>, k: usize, r: u32, t: u64| {
+        (0..nb).any(|b| rank(b as u32) < r && received[k][b] < t && !unit(rank(b as u32)))
+    };
     for (r, &m) in makers.iter().enumerate() {
         if contains(&active, m) {
             q.push(
@@ -99,13 +125,11 @@ pub fn reference(
             );
         }
     }
-    let rank = |b: u32| b / 2;
     while let Some(Reverse((t, _, _, _, e))) = q.heap.pop() {
         match e {
             Ev::Propose { m, r } => {
                 let mu = m as usize;
-                let lower = (0..nb).any(|b| rank(b as u32) < r && received[mu][b] < t);
-                if lower || notar[mu] < t {
+                if lower(&received, mu, r, t) || notar[mu] < t {
                     continue;
                 }
                 let variants = if contains(&equivocating, m) { 2 } else { 1 };
@@ -120,7 +144,16 @@ pub fn reference(
                 }
             }
             Ev::Block { to, b } => {
-                received[to as usize][b as usize] = t;
+                let (tu, r) = (to as usize, rank(b));
+                received[tu][b as usize] = t;
+                if unit(r) && contains(&honest, to) && received[tu][(b ^ 1) as usize] != NEVER {
+                    // The second block of the rank: it becomes the proof, never signed.
+                    if disq[tu][r as usize] == NEVER {
+                        disq[tu][r as usize] = t;
+                        send_proof(&mut q, to, r, t);
+                    }
+                    continue;
+                }
                 if contains(&signers, to) {
                     let e = views.eligible_us(p, to, rank(b), height);
                     q.push(t.max(e), Ev::TrySign { j: to, b });
@@ -128,8 +161,10 @@ pub fn reference(
             }
             Ev::TrySign { j, b } => {
                 let ju = j as usize;
-                let lower = (0..nb).any(|x| rank(x as u32) < rank(b) && received[ju][x] < t);
-                if lower || notar[ju] < t || signed[ju][b as usize] {
+                if lower(&received, ju, rank(b), t) || notar[ju] < t || signed[ju][b as usize] {
+                    continue;
+                }
+                if disq[ju][rank(b) as usize] < t {
                     continue;
                 }
                 signed[ju][b as usize] = true;
@@ -138,6 +173,12 @@ pub fn reference(
                         let at = if k == j { t } else { t + d(kind::NOTAR_SHARE, b, k, j) };
                         q.push(at, Ev::Share { to: k, b });
                     }
+                }
+            }
+            Ev::Proof { to, r } => {
+                if disq[to as usize][r as usize] == NEVER {
+                    disq[to as usize][r as usize] = t;
+                    send_proof(&mut q, to, r, t);
                 }
             }
             Ev::Share { to, b } | Ev::Relay { to, b } => {
@@ -269,6 +310,7 @@ fn height_equals_event_simulation() {
     let mut rng = Lcg(7);
     let mut multi_block = 0;
     let mut relayed = 0;
+    let mut with_proofs = 0;
     for case in 0..3000u32 {
         let nodes = 4 + rng.below(37) as u32;
         let f = (nodes - 1) / 3;
@@ -287,6 +329,7 @@ fn height_equals_event_simulation() {
             round_overhead_us: [0, 7_000][rng.below(2) as usize],
             seed_lo: case,
             seed_hi: 3,
+            equivocation_proofs: rng.below(4).min(1) as u32,
             ..Default::default()
         };
         let faulty = rng.below(f as u64 + 1) as u32;
@@ -306,7 +349,8 @@ fn height_equals_event_simulation() {
             continue;
         }
         let makers: Vec<u32> = (0..p.makers).map(|r| ids[((r * 7 + case) % nodes) as usize]).collect();
-        if !makers.iter().any(|&m| contains(&active, m)) {
+        let proposer = |m: u32| contains(&active, m) && (p.equivocation_proofs == 0 || !contains(&equivocating, m));
+        if !makers.iter().any(|&m| proposer(m)) {
             continue; // stalled: the driver does not simulate the height
         }
         let height = 1 + rng.below(30) as u32;
@@ -320,7 +364,8 @@ fn height_equals_event_simulation() {
             }
         }
         let (replica, step) = (case, 2 * case + 1);
-        let mut h = Height::<48>::new(&p, &tables, replica, step, height, active, signers);
+        let mut proofs = crate::proofs::Proofs::new();
+        let mut h = Height::<48>::new(&p, &tables, replica, step, height, active, signers, &mut proofs);
         h.propose(&views, &equivocating, |r| makers[r as usize]);
         if h.ncand == MAX_BLOCKS {
             continue;
@@ -343,6 +388,7 @@ fn height_equals_event_simulation() {
             .filter(|&c| h.cands[c].status == crate::height::status::YES)
             .count();
         multi_block += (yes > 1) as u32;
+        with_proofs += (h.units > 0) as u32;
         for k in 0..nodes {
             if !contains(&active, k) {
                 continue;
@@ -359,5 +405,6 @@ fn height_equals_event_simulation() {
     }
     assert!(multi_block > 50, "only {multi_block} heights with competing blocks");
     assert!(relayed > 100, "only {relayed} non-signing nodes checked");
-    eprintln!("{multi_block} heights with competing blocks, {relayed} non-signing nodes");
+    assert!(with_proofs > 100, "only {with_proofs} heights with equivocation proofs");
+    eprintln!("{multi_block} heights with competing blocks, {relayed} non-signing nodes, {with_proofs} with proofs");
 }

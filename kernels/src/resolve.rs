@@ -2,17 +2,24 @@
 //! finalization, beacon and next round starts (see [`crate::model`] for the rules).
 
 use crate::height::{kind, status, Candidate, Height, Outcome, MAX_BLOCKS};
+use crate::proofs::NO_UNIT;
 use crate::sets::{self, contains, count, group_bits, next_member, NodeSet, OrderStat, EMPTY};
 use crate::views::{delay_us, NodeViews, NEVER};
 
 impl<'a, const B: usize> Height<'a, B> {
     /// Candidate blocks of ranks `0..makers` (`maker_of(r)` = the rank-r maker), in rank
     /// order. A maker that is not active, or that already holds a block of lower rank that
-    /// happens by its proposal time, is left out; a candidate is decided `YES` at once when
-    /// every lower candidate is decided and no notarization can exist by its proposal time
-    /// (every notarization needs a quorum of signers past their notary delay).
+    /// happens and counts ([`Height::lower_arrival_us`]) by its proposal time, is left out; a
+    /// candidate is decided `YES` at once when every lower candidate is decided and no
+    /// notarization can exist by its proposal time (every notarization needs a quorum of
+    /// signers past their notary delay). With equivocation proofs, an equivocator's pair
+    /// becomes a proof unit as soon as it is a candidate.
     pub fn propose(&mut self, views: &NodeViews, equivocating: &NodeSet, mut maker_of: impl FnMut(u32) -> u32) {
         let p = self.p;
+        let mut honest_active = self.active;
+        for (w, e) in honest_active.iter_mut().zip(equivocating) {
+            *w &= !e;
+        }
         // q-th smallest round start among the signers: no rank-r share exists before it + N0 + rU.
         let mut os = OrderStat::<B>::new(count(&self.signers), p.quorum);
         let mut rest = self.signers;
@@ -29,9 +36,10 @@ impl<'a, const B: usize> Height<'a, B> {
                 continue;
             }
             let propose_us = views.start[m as usize] + r as u64 * u;
+            // Every candidate so far has a lower rank; a proof unit's blocks never count.
             let mut seen = NEVER;
             for x in 0..self.ncand {
-                if self.cands[x].status == status::YES {
+                if self.cands[x].status == status::YES && self.cands[x].unit == NO_UNIT {
                     seen = seen.min(self.arrival_us(x, m));
                 }
             }
@@ -60,8 +68,12 @@ impl<'a, const B: usize> Height<'a, B> {
                     status: if decided { status::YES } else { status::UNKNOWN },
                     yes: EMPTY,
                     unknown: self.signers,
+                    unit: NO_UNIT,
                 };
                 self.ncand += 1;
+            }
+            if variants == 2 && p.equivocation_proofs != 0 {
+                self.build_proof_unit(self.ncand - 2, &honest_active);
             }
             undecided |= !decided;
         }
@@ -70,7 +82,9 @@ impl<'a, const B: usize> Height<'a, B> {
     /// Decides every proposal and notarization share in time order, then leaves the
     /// notarization times of what happens in `notar`/`first`. An action is suppressed when, strictly before its
     /// time, its node holds a notarization of the height or (shares, proposals) a block of
-    /// lower rank. Bounds: the world with every undecided action gives the earliest
+    /// lower rank that counts ([`Height::lower_arrival_us`]); a share also when a proof rules it
+    /// out ([`Height::proof_rules_out`]; fixed once its unit happens). An equivocator's two
+    /// proposals are decided together. Bounds: the world with every undecided action gives the earliest
     /// notarizations (an action not suppressed there happens); the world with only decided
     /// ones the latest (an action suppressed there is suppressed). The earliest undecided
     /// action left after both passes depends only on decided ones, so it happens.
@@ -90,7 +104,10 @@ impl<'a, const B: usize> Height<'a, B> {
                     let mut rest = cand.unknown;
                     while let Some(j) = next_member(&mut rest) {
                         let s = self.sigma[j as usize];
-                        if self.notar[j as usize] >= s && self.lower_arrival_us(c, j, true) >= s {
+                        if self.notar[j as usize] >= s
+                            && self.lower_arrival_us(c, j, true) >= s
+                            && !self.proof_rules_out(c, j, s)
+                        {
                             sets::set(&mut self.cands[c].unknown, j, false);
                             sets::set(&mut self.cands[c].yes, j, true);
                         }
@@ -118,7 +135,10 @@ impl<'a, const B: usize> Height<'a, B> {
                     let mut rest = cand.unknown;
                     while let Some(j) = next_member(&mut rest) {
                         let s = self.sigma[j as usize];
-                        if self.notar[j as usize] < s || self.lower_arrival_us(c, j, false) < s {
+                        if self.notar[j as usize] < s
+                            || self.lower_arrival_us(c, j, false) < s
+                            || self.proof_rules_out(c, j, s)
+                        {
                             sets::set(&mut self.cands[c].unknown, j, false);
                         }
                     }
@@ -167,6 +187,15 @@ impl<'a, const B: usize> Height<'a, B> {
         }
         if best_j == NO_SHARE {
             self.cands[best_c].status = status::YES;
+            // A proof unit happens as a whole (its proof times assume both blocks).
+            let unit = self.cands[best_c].unit;
+            if unit != NO_UNIT {
+                for c in 0..self.ncand {
+                    if self.cands[c].unit == unit {
+                        self.cands[c].status = status::YES;
+                    }
+                }
+            }
         } else {
             sets::set(&mut self.cands[best_c].unknown, best_j, false);
             sets::set(&mut self.cands[best_c].yes, best_j, true);

@@ -72,7 +72,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
             .min(u32::MAX as f64) as u32,
         round_overhead_us: ms_to_us(calib.round_overhead_ms),
         finalization_overhead_us: ms_to_us(calib.finalization_overhead_ms),
-        reserved: 0,
+        equivocation_proofs: s.protocol.equivocation_proofs as u32,
     };
     let mut tables = s.network.delay.table_us();
     tables.extend(exp1_table_q16());

@@ -199,6 +199,10 @@ pub struct HeightPool {
     pub beacon_shares: SignerSet,
     /// Time of the notary timer scheduled for this height, µs.
     pub notary_timer_us: Option<u64>,
+    /// Ranks whose maker this node holds an equivocation proof against.
+    pub disqualified: Vec<u32>,
+    /// This node proposed at this height (it proposes once).
+    pub proposed: bool,
 }
 
 /// A subnet node.

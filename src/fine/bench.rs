@@ -156,6 +156,7 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
             },
         },
         faults: Faults::default(),
+        protocol: Default::default(),
         run: Run {
             replicas: 1,
             rounds,

@@ -44,12 +44,15 @@ pub struct RunOptions {
 /// SIMD batch, whose loops run as long as any of them needs).
 const SOFTWARE_LOOP_LIMIT: u32 = 65_535;
 
-/// The loop budget each replica steps within on software adapters ([`Slice::fuel`]): a sixth
-/// of the limit, as the invocations of a batch diverge (a loop costs the batch the most
-/// iterations any invocation needs, up to the sum over its 8 invocations); the rest is
-/// margin for the costliest step and the per-dispatch setup. A dispatch that still reaches
-/// the limit fails the run.
-const SOFTWARE_FUEL: u32 = SOFTWARE_LOOP_LIMIT / 6;
+/// The loop budget each replica steps within on software adapters ([`Slice::fuel`]): a
+/// twelfth of the limit, as the invocations of a batch diverge (a loop costs the batch the
+/// most iterations any invocation needs, up to the sum over its 8 invocations); the rest is
+/// margin for the costliest step and the per-dispatch setup. A sixth sufficed before
+/// equivocation proofs; with them, heights led by an equivocator take other paths (proof
+/// relays, higher ranks) than their neighbours' in the batch, and a sixth overran the limit
+/// on `experiments/validation/v-app-13-equivocating.toml` with 32 replicas or more. A
+/// dispatch that still reaches the limit fails the run.
+const SOFTWARE_FUEL: u32 = SOFTWARE_LOOP_LIMIT / 12;
 
 /// Largest subnet the model kernel runs on software adapters: one round step of a larger one
 /// (quorum arrivals and relays cost about n^2 / 4 loop iterations each) may exceed the loop

@@ -4,7 +4,8 @@
 //! and the problem. Unusual but legal settings (more than f faulty nodes) are warnings: that
 //! is what users study.
 //!
-//! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[run]`, `[calibration]`);
+//! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[protocol]`, `[run]`,
+//!   `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files;
 //! - [`random`]: scenarios drawn at random from the coarse model's envelope;
@@ -64,6 +65,9 @@ pub struct Scenario {
     /// Faulty nodes and dynamic failures (`[faults]`).
     #[serde(default)]
     pub faults: Faults,
+    /// Which protocol rules of the deployed replica are modelled (`[protocol]`).
+    #[serde(default)]
+    pub protocol: Protocol,
     /// Run size and seed (`[run]`).
     #[serde(default)]
     pub run: Run,
@@ -134,6 +138,29 @@ pub struct Faults {
     /// Mean time to repair, hours.
     #[serde(default)]
     pub mttr_hours: f64,
+}
+
+/// `[protocol]`: rules of the deployed replica (dfinity/ic `rs/consensus`) that can be switched
+/// off to compare designs. Every default is the deployed behaviour.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    /// Equivocation proofs and rank disqualification (default true, as deployed): a node that
+    /// holds two different blocks of one rank builds a proof and gossips it; from then on it
+    /// neither notarization-signs that rank nor counts it as a better proposal when deciding
+    /// to make its own block (`rs/consensus/src/consensus/validator.rs`, `notary.rs`,
+    /// `block_maker.rs`: `find_lowest_ranked_non_disqualified_proposals`). False: the 2022
+    /// rule, every block of the lowest rank is signed, both of an equivocator.
+    #[serde(default = "default_true")]
+    pub equivocation_proofs: bool,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol {
+            equivocation_proofs: true,
+        }
+    }
 }
 
 /// `[run]`: how much to simulate.

@@ -1,5 +1,7 @@
 //! Block making: the rank-r block maker of height h proposes at T0 + r U (T0: its round start)
-//! unless it has seen a valid block of lower rank or a notarization by then. An equivocating
+//! unless it has seen a valid block of lower rank (not of a rank it holds an equivocation
+//! proof against: `is_better_block_proposal_available`) or a notarization by then; a proof
+//! arriving later makes it check again (`proofs.rs`). An equivocating
 //! maker proposes two variants with the same payload.
 
 use super::{Emit, Ev, Msg, Sim};
@@ -34,21 +36,25 @@ impl Sim {
 
     /// The blocks node i proposes at `t` (µs) as rank `rank` maker of h, on its first
     /// notarized block of h - 1: none if it left round h or saw a lower rank's block, its own
-    /// block (made before a crash and re-sent to it) or a notarization at h. The blocks enter the arena signed.
+    /// block (made before a crash and re-sent to it) or a notarization at h, or proposed already. The blocks enter the arena signed.
     pub(super) fn propose(&mut self, i: u32, h: u64, rank: u32, t: u64) -> Vec<Emit> {
         let n = &self.nodes[i as usize];
         if n.height != h {
             return Vec::new();
         }
         let lower_seen = n.pools.get(&h).is_some_and(|pool| {
-            !pool.notarized.is_empty()
+            let better = |r: u32| r < rank && !pool.disqualified.contains(&r);
+            pool.proposed
+                || !pool.notarized.is_empty()
                 || pool.blocks.iter().any(|(&b, st)| {
-                    st.received && (self.blocks[b as usize].rank < rank || self.blocks[b as usize].maker == i)
+                    st.received && (better(self.blocks[b as usize].rank) || self.blocks[b as usize].maker == i)
                 })
         });
         if lower_seen {
             return Vec::new();
         }
+        self.nodes[i as usize].pool(h).proposed = true;
+        let n = &self.nodes[i as usize];
         let parent = n.pools[&(h - 1)].notarized[0];
         let payload = self.select_payload(i, parent, t);
         let variants = if n.role == Role::Equivocating { 2 } else { 1 };

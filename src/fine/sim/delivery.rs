@@ -19,6 +19,8 @@ pub(super) enum Msg {
     Aggregate(ShareKind, BlockId, Rc<SignerSet>),
     /// A random-beacon share for a height by a committee member.
     BeaconShare(u64, u32),
+    /// An equivocation proof: two blocks of one height and rank by one maker.
+    Proof(BlockId, BlockId),
 }
 
 /// The aggregate of `kind` on this block is already known to the node.
@@ -49,7 +51,9 @@ impl Sim {
     /// Height a message is about.
     pub(super) fn msg_height(&self, msg: &Msg) -> u64 {
         match msg {
-            Msg::Block(b) | Msg::Share(_, b, _) | Msg::Aggregate(_, b, _) => self.blocks[*b as usize].height,
+            Msg::Block(b) | Msg::Share(_, b, _) | Msg::Aggregate(_, b, _) | Msg::Proof(b, _) => {
+                self.blocks[*b as usize].height
+            }
             Msg::BeaconShare(h, _) => *h,
         }
     }
@@ -60,7 +64,7 @@ impl Sim {
             Msg::Block(b) => ("block_proposed", b),
             Msg::Share(ShareKind::Finalization, b, _) => ("finalization_share", b),
             Msg::Share(_, b, _) => ("notarization_share", b),
-            Msg::Aggregate(..) | Msg::BeaconShare(..) => return None,
+            Msg::Aggregate(..) | Msg::BeaconShare(..) | Msg::Proof(..) => return None,
         };
         Some((kind, self.blocks[*b as usize].rank))
     }
@@ -70,7 +74,7 @@ impl Sim {
         match msg {
             Msg::Block(b) => self.blocks[*b as usize].maker == i,
             Msg::Share(_, _, s) | Msg::BeaconShare(_, s) => *s == i,
-            Msg::Aggregate(..) => false,
+            Msg::Aggregate(..) | Msg::Proof(..) => false,
         }
     }
 
@@ -92,6 +96,13 @@ impl Sim {
             ),
             Msg::Aggregate(kind, b, _) => (st(b).is_some_and(|x| has_aggregate(x, *kind)), c.aggregate_verify_us),
             Msg::BeaconShare(..) => (h <= n.beacon_height, c.verify_share_us),
+            // Two block signatures.
+            Msg::Proof(b, _) => (
+                n.pools
+                    .get(&h)
+                    .is_some_and(|p| p.disqualified.contains(&self.blocks[*b as usize].rank)),
+                2.0 * c.verify_us,
+            ),
         };
         if useless {
             0.0
@@ -134,7 +145,7 @@ impl Sim {
         }
         match msg {
             Msg::Block(b) => {
-                if !self.art.block_valid(b) {
+                if !self.art.block_valid(b) || !self.admit_block(i, b, t) {
                     return;
                 }
                 self.nodes[i as usize].pool(h).blocks.entry(b).or_default().received = true;
@@ -157,6 +168,7 @@ impl Sim {
                 }
                 self.on_aggregate(i, kind, b, set, t);
             }
+            Msg::Proof(b1, b2) => self.on_proof(i, b1, b2, t),
             Msg::BeaconShare(bh, s) => {
                 if bh <= self.nodes[i as usize].beacon_height {
                     return;

@@ -6,7 +6,8 @@
 //! maker it proposes at T0 + r U unless it has seen a valid block of lower rank. As a committee
 //! member it notarization-signs every block of the lowest rank seen (parent notarized in its
 //! view) once that rank's notary delay N0 + r U 1.5^g has passed since T0 (g = its notarized -
-//! finalized height, evaluated when it decides), never a rank higher than one it signed. 2f+1
+//! finalized height, evaluated when it decides), never a rank higher than one it signed.
+//! With equivocation proofs, ranks it holds a proof against do not count in either rule. 2f+1
 //! valid shares on a block notarize it: the node ends the round and relays the notarization.
 //! It signs a finalization share iff it saw exactly one notarized block at h and signed no
 //! other block at h; 2f+1 finalization shares finalize the block and its ancestors.
@@ -18,6 +19,7 @@
 //! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
 //! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
+//! [`proofs`]: equivocation proofs (`[protocol] equivocation_proofs`);
 //! [`recovery`]: crashes and catch-up; [`reconnect`]: the pool re-sent to a recovering node;
 //! [`workload`]: clients; [`liveness`]: stalls, pruning; [`trace`]: the CSV trace.
 //!
@@ -35,6 +37,7 @@ mod fixture;
 mod liveness;
 mod notary;
 mod params;
+mod proofs;
 mod reconnect;
 mod recovery;
 mod round;
@@ -146,6 +149,8 @@ pub struct Sim {
     last_progress_us: u64,
     /// Blocks whose notarization/finalization was already flooded (gossip mode).
     flooded: HashSet<(BlockId, ShareKind)>,
+    /// (height, rank) whose equivocation proof was already flooded (gossip mode).
+    flooded_proofs: HashSet<(u64, u32)>,
     now: u64,
     done: bool,
     /// Crypto artifacts below this height are freed.
@@ -215,6 +220,7 @@ impl Sim {
             max_notarized: 0,
             last_progress_us: 0,
             flooded: HashSet::new(),
+            flooded_proofs: HashSet::new(),
             now: 0,
             done: false,
             pruned_below: 0,

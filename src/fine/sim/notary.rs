@@ -1,6 +1,7 @@
 //! Notary: a committee member notarization-signs every block of the lowest rank r it has
 //! (parent notarized in its view) once r's notary delay N0 + r U 1.5^g has passed since its
-//! round start, and never a rank higher than one it signed. A quorum of shares notarizes a
+//! round start, and never a rank higher than one it signed; ranks it holds an equivocation
+//! proof against count in neither rule (`find_lowest_ranked_non_disqualified_proposals`). A quorum of shares notarizes a
 //! block: the node ends the round and relays the notarization.
 
 use super::{Emit, Ev, Msg, Sim};
@@ -49,21 +50,35 @@ impl Sim {
         if !pool.notarized.is_empty() {
             return Vec::new();
         }
+        let live = |b: &BlockId| !pool.disqualified.contains(&self.blocks[*b as usize].rank);
         let candidates: Vec<BlockId> = pool
             .blocks
             .iter()
-            .filter(|(&b, s)| s.received && self.parent_notarized(i, b))
+            .filter(|(&b, s)| s.received && live(&b) && self.parent_notarized(i, b))
             .map(|(&b, _)| b)
             .collect();
         let Some(r) = candidates.iter().map(|&b| self.blocks[b as usize].rank).min() else {
             return Vec::new();
         };
-        if pool.min_signed_rank.is_some_and(|ms| r > ms) {
+        // The lowest rank it signed, disqualified ranks aside (notary.rs: "lower (or equal)
+        // rank than every non-disqualified block" it signed).
+        let min_signed = if pool.disqualified.is_empty() {
+            pool.min_signed_rank
+        } else {
+            pool.blocks
+                .iter()
+                .filter(|(b, s)| s.signed_notar && live(b))
+                .map(|(&b, _)| self.blocks[b as usize].rank)
+                .min()
+        };
+        if min_signed.is_some_and(|ms| r > ms) {
             return Vec::new();
         }
         let due = n.round_start_us + self.p.notary_delay_us(r, n.finality_gap());
         if t < due {
-            if pool.notary_timer_us.is_some_and(|x| x <= due) {
+            // A timer still to come, at or before `due`, will reconsider. One that already
+            // fired does not: the lowest rank can rise (its blocks disqualified).
+            if pool.notary_timer_us.is_some_and(|x| x <= due && x > t) {
                 return Vec::new();
             }
             let epoch = n.epoch;

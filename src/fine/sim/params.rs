@@ -36,6 +36,8 @@ pub struct SimParams {
     pub dynamic: Option<(f64, f64)>,
     /// crashed, silent, equivocating, invalid_share, notarize_all.
     pub role_counts: [u32; 5],
+    /// `[protocol] equivocation_proofs`: equivocation proofs disqualify a rank.
+    pub proofs: bool,
     /// The scenario's `[fine]` table.
     pub cfg: FineConfig,
 }
@@ -75,6 +77,7 @@ impl SimParams {
                 cfg.invalid_share,
                 cfg.notarize_all,
             ],
+            proofs: s.protocol.equivocation_proofs,
             cfg: cfg.clone(),
         }
     }
