@@ -244,11 +244,13 @@ fn every_model_feature_is_identical_on_gpu_and_cpu() {
         let mut s = scenario::parse(&text, name, dir.path())
             .unwrap_or_else(|e| panic!("{name}: {e:#}"))
             .scenario;
-        // With equivocation proofs, one step of this 28-node case (delays near U, three
-        // equivocators: many ranks, proof relays) runs past llvmpipe's loop limit on its own
-        // (37k counted iterations), so it keeps the 2022 rule here; proofs are compared on
-        // every equivocating experiment (`every_experiment_is_identical_on_gpu_and_cpu`).
-        if name == "exponential-nobackoff" {
+        // With equivocation proofs, one step of the 28-node case (delays near U, three
+        // equivocators: many ranks, proof relays) and one of the 64-node case (heavy-tailed
+        // delays: 55k counted iterations) run past llvmpipe's loop limit on their own (the
+        // engine refuses such a dispatch), so they keep the 2022 rule here; proofs are compared
+        // on the 13-, 128- and 4-node cases above and on every equivocating experiment
+        // (`every_experiment_is_identical_on_gpu_and_cpu`).
+        if matches!(name, "exponential-nobackoff" | "n64") {
             s.protocol.equivocation_proofs = false;
         }
         assert_engines_agree(gpu, &s, name);
