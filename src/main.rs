@@ -31,7 +31,7 @@ enum Command {
         after_long_help = "Example:\n  ictwin run --shard 0/2 --out /tmp/s0 && ictwin run --shard 1/2 --out /tmp/s1\n  ictwin merge /tmp/s0 /tmp/s1 --out /tmp/whole"
     )]
     Merge(cli::merge::MergeArgs),
-    /// Slurm job array running a run's shards, and a dependent job merging them.
+    /// Slurm job array running a run's shards (or a sweep's points), and a dependent job merging them.
     #[command(
         after_long_help = "Example:\n  ictwin slurm experiments/ic-nns-40.toml --tasks 64 --time 01:00:00 --out $HOME/nns --submit"
     )]

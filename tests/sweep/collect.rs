@@ -74,3 +74,53 @@ fn collect_refuses_missing_and_mismatched_points() {
     sweep_ok(&[&[s, "--out", o, "--collect"], &axes[..]].concat());
     assert_eq!(column(&out, "faults.crashed"), ["0", "1", "2"]);
 }
+
+/// `ictwin slurm` of a sweep: one array task per point (`--point $TASK`) and a final
+/// `--collect`; the scripts, run as Slurm would (each task with its SLURM_ARRAY_TASK_ID, then
+/// the final job), give the plain sweep's `sweep.csv`. (The real cluster: tests/slurm.rs.)
+#[test]
+fn slurm_scripts_of_a_sweep_equal_a_plain_sweep() {
+    let (tmp, sc) = scenario_file("t4.toml", SMALL);
+    let s = sc.to_str().unwrap();
+    let axes = ["--set", "faults.crashed=0..2", "--replicas", "20", "--rounds", "10"];
+    let plain = tmp.path().join("plain");
+    sweep_ok(&[&[s, "--out", plain.to_str().unwrap(), "--engine", "cpu"], &axes[..]].concat());
+    let job = tmp.path().join("job");
+    let slurm = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ictwin"))
+            .args(
+                [
+                    &["slurm", s, "--engine", "cpu", "--out", job.to_str().unwrap()],
+                    &axes[..],
+                    extra,
+                ]
+                .concat(),
+            )
+            .output()
+            .unwrap()
+    };
+    let e = slurm(&["--tasks", "2"]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("this sweep has 3"), "{e:?}");
+    let o = slurm(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tasks = std::fs::read_to_string(job.join("shards.sbatch")).unwrap();
+    assert!(
+        tasks.contains("#SBATCH --array=0-2") && tasks.contains("--point \"$TASK\""),
+        "{tasks}"
+    );
+    for k in ["2", "0", "1"] {
+        let r = std::process::Command::new("bash")
+            .arg(job.join("shards.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", k)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "task {k}: {}", String::from_utf8_lossy(&r.stderr));
+    }
+    let r = std::process::Command::new("bash")
+        .arg(job.join("merge.sbatch"))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(sweep_csv(&plain), sweep_csv(&job.join("sweep")));
+}
