@@ -187,7 +187,7 @@ fn write_and_submit(args: &SlurmArgs, job: ArrayJob, dir: &Path, dir_text: &str)
     let (tasks, merge) = parse_submitted(&stdout)
         .with_context(|| format!("{} did not print the job ids: {stdout}", submit.display()))?;
     println!(
-        "submitted: tasks job {tasks} (array 0-{}), final job {merge} (after all tasks succeeded)",
+        "submitted: tasks job {tasks} (array 0-{}), merge job {merge} (after all tasks succeeded)",
         n_tasks - 1
     );
     Ok(())
