@@ -129,13 +129,40 @@ fn notary_delay_us(rank: u32, gap: u32) -> u64 {
     return u64(p.initial_notary_delay_us) + extra;
 }
 
-// One network delay sample, µs, times the calibrated delay scale.
-fn delay_us(word: u32) -> u64 {
-    let d = u64(table_sample(p.delay_table, word));
-    if p.delay_scale_q16 == Q16_ONE {
-        return d;
+// The chain's rank history after a height of rank `rank` (maker_delay::push_rank).
+fn push_rank(history: u32, rank: u32) -> u32 {
+    return ((history << 1u) | select(0u, 1u, rank > 0u)) & ((1u << MAKER_DELAY_LOOK_BACK) - 1u);
+}
+
+// Extra proposal delay of makers of rank > 0, µs (maker_delay::extra_delay_us).
+fn extra_delay_us(history: u32) -> u64 {
+    if p.dynamic_maker_delay != 0u && countOneBits(history) > MAKER_DELAY_MAX_NON_RANK_0 {
+        return u64(p.unit_delay_us);
     }
-    return (d * u64(p.delay_scale_q16)) >> 16u;
+    return 0lu;
+}
+
+// A bijective mixer of 32-bit words (views::mix32; u32 products wrap in WGSL).
+fn mix32(w: u32) -> u32 {
+    var x = w;
+    x ^= x >> 16u;
+    x *= 0x7feb352du;
+    x ^= x >> 15u;
+    x *= 0x846ca68bu;
+    return x ^ (x >> 16u);
+}
+
+// One received message's delay, µs: the network delay times the calibrated delay scale, plus
+// the processing delay from the mixed word (views::delay_us).
+fn delay_us(word: u32) -> u64 {
+    var d = u64(table_sample(p.delay_table, word));
+    if p.delay_scale_q16 != Q16_ONE {
+        d = (d * u64(p.delay_scale_q16)) >> 16u;
+    }
+    if p.processing != 0u {
+        d += u64(table_sample(p.processing_table, mix32(word)));
+    }
+    return d;
 }
 
 // ---------------------------------------------------------------- node views (views.rs)

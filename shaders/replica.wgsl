@@ -186,6 +186,8 @@ fn stall_rest(replica: u32, step: u32) {
 var<private> s_step: u32;
 var<private> s_height: u32;
 var<private> s_up: vec4<u32>;
+// Ranks of the chain's last heights (maker_delay.rs).
+var<private> s_rank_history: u32;
 // Philox blocks the model drew, counted as model::simulate_replica counts them (benchmark
 // bookkeeping: two integer adds per step and one atomic add per dispatch).
 var<private> philox_blocks: u64;
@@ -263,7 +265,7 @@ fn step_once(replica: u32) {
     }
 
     height_new(replica, step, height, act, signers);
-    propose(equivocating);
+    propose(equivocating, extra_delay_us(s_rank_history));
     resolve(); // and finalizes
     let honest_active = act & honest;
     let w = message_words(KIND_OBSERVER, 0u, 0u, 0u).x;
@@ -272,6 +274,7 @@ fn step_once(replica: u32) {
     // Messages and observer, then the shuffles' words (4 per block).
     philox_blocks += u64(h_blocks + 1u + (p.nodes - p.committee + 3u) / 4u + (p.makers + 3u) / 4u);
 
+    s_rank_history = push_rank(s_rank_history, out.rank);
     acc_add(batch, F_NOTARIZED, 1lu);
     acc_add(batch, F_ROUND_US, out.round_us);
     acc_add(batch, F_RANK_SUM, u64(out.rank));

@@ -3,8 +3,9 @@
 // observer's outcome. Twin of kernels/src/resolve.rs.
 
 // Candidate blocks of ranks 0..makers in rank order (Height::propose); ranking_at(r) is the
-// rank-r maker, `equivocating` the equivocating nodes.
-fn propose(equivocating: vec4<u32>) {
+// rank-r maker, `equivocating` the equivocating nodes, `extra_us` the dynamic block-maker
+// delay of ranks > 0.
+fn propose(equivocating: vec4<u32>, extra_us: u64) {
     let honest_active = h_active & ~equivocating;
     // q-th smallest round start among the signers: no rank-r share exists before it + N0 + rU.
     os_new(count(h_signers), p.quorum);
@@ -24,7 +25,7 @@ fn propose(equivocating: vec4<u32>) {
         if !contains(h_active, m) {
             continue;
         }
-        let propose_us = v_start[m] + u64(r) * u;
+        let propose_us = v_start[m] + u64(r) * u + select(0lu, extra_us, r > 0u);
         // Every candidate so far has a lower rank; a proof unit's blocks never count.
         var seen = NEVER;
         for (var x = 0u; x < ncand; x++) {

@@ -17,6 +17,7 @@ fn store_u64(i: u32, v: u64) {
 fn sim_init(replica: u32) {
     s_step = 0u;
     s_height = 1u;
+    s_rank_history = 0u;
     s_up = range_set(p.crashed, p.nodes);
     for (var i = 0u; i < p.nodes; i++) {
         fuel += 1u;
@@ -32,6 +33,7 @@ fn sim_init(replica: u32) {
 // The node views and failures saved at `base` (the step and height are read by the caller).
 fn sim_load(base: u32) {
     s_up = vec4<u32>(state[base + STATE_UP0], state[base + STATE_UP1], state[base + STATE_UP2], state[base + STATE_UP3]);
+    s_rank_history = state[base + STATE_RANK_HISTORY];
     for (var i = 0u; i < p.nodes; i++) {
         fuel += 1u;
         let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
@@ -56,6 +58,7 @@ fn sim_store(base: u32) {
     state[base + STATE_UP1] = s_up.y;
     state[base + STATE_UP2] = s_up.z;
     state[base + STATE_UP3] = s_up.w;
+    state[base + STATE_RANK_HISTORY] = s_rank_history;
     for (var i = 0u; i < p.nodes; i++) {
         fuel += 1u;
         let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;

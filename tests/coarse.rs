@@ -62,7 +62,11 @@ fn expected_rank(n: u64, k: u64) -> f64 {
 #[test]
 fn four_of_thirteen_crashed_hypergeometric_rank() {
     assert!((expected_rank(13, 4) - 0.4).abs() < 1e-12);
-    let (st, agg) = run(&scenario(13, CONST100, "crashed = 4", 2000, 50));
+    // The closed form of rank r's round, 400 + 1000 r ms, is without the dynamic block-maker
+    // delay (its own test is `dynamic_maker_delay_adds_one_unit_delay_exactly_where_it_fires`).
+    let mut s = scenario(13, CONST100, "crashed = 4", 2000, 50);
+    s.protocol.dynamic_block_maker_delay = false;
+    let (st, agg) = run(&s);
     assert_eq!(st.stalled_ratio, 0.0);
     // Rank draws are independent across heights: SE from the exact distribution.
     let n = st.rounds_total as f64;
@@ -374,4 +378,107 @@ fn stalled_time_is_the_binomial_probability() {
         );
         assert!(se > 0.0 && se < 0.01, "se {se}");
     }
+}
+
+/// Rule 7, the dynamic block-maker delay: with 1 of 4 nodes crashed and constant delays
+/// d >= N0, a height whose rank-0 maker is the crashed node takes U + max(N0, d) + d, and
+/// exactly U more when more than 10 of the chain's last 30 blocks have rank > 0; nothing else
+/// changes (every other height's round is the same in both runs). So the total round time
+/// with the rule minus without it is U times the number of such heights, counted here from
+/// the ranking shuffles themselves (the same words the model reads).
+#[test]
+fn dynamic_maker_delay_adds_one_unit_delay_exactly_where_it_fires() {
+    use ictwin_kernels::maker_delay::{push_rank, MAX_NON_RANK_0};
+    use ictwin_kernels::model::Shuffle;
+    let (replicas, rounds) = (40u32, 300u32);
+    let mut s = scenario(
+        4,
+        "{ dist = \"constant\", ms = 400.0 }",
+        "crashed = 1",
+        replicas as u64,
+        rounds as u64,
+    );
+    let total_round_us = |agg: &[u64]| -> u64 {
+        (0..agg::BATCHES)
+            .map(|b| agg[agg::batch_index(b, agg::F_ROUND_US)])
+            .sum()
+    };
+    let (on_stats, on) = run(&s);
+    s.protocol.dynamic_block_maker_delay = false;
+    let (off_stats, off) = run(&s);
+    assert_eq!(
+        on_stats.mean_notarized_rank, off_stats.mean_notarized_rank,
+        "ranks are unchanged"
+    );
+    let p = prepare(&s).unwrap().params;
+    let mut fired = 0u64;
+    for replica in 0..replicas {
+        let mut history = 0u32;
+        for height in 1..=rounds {
+            let words = WordStream::new([p.seed_lo, p.seed_hi], replica, height, stream::RANKING, 2);
+            let rank = (Shuffle::new(4, words).at(0) == 0) as u32;
+            fired += (rank == 1 && history.count_ones() > MAX_NON_RANK_0) as u64;
+            history = push_rank(history, rank);
+        }
+    }
+    // P(Bin(30, 1/4) > 10) = 0.106: about 0.25 x 0.106 x 12,000 = 300 heights.
+    assert!(fired > 100, "the rule fired on only {fired} heights");
+    assert_eq!(total_round_us(&on) - total_round_us(&off), fired * 1_000_000);
+}
+
+/// Rule 4, node processing: a constant processing delay c is added to every message a node
+/// receives (not to its own share), so with constant delays d the round is
+/// max(N0, d + c) + d + c and finalization d + c later; c = 0 is the model without it.
+#[test]
+fn constant_processing_adds_to_every_received_message() {
+    for (d, c) in [(100.0, 50.0), (300.0, 50.0), (100.0, 0.0)] {
+        let mut s = scenario(13, &format!("{{ dist = \"constant\", ms = {d} }}"), "", 50, 20);
+        s.node.processing = Delay::Constant { ms: c };
+        let (st, _) = run(&s);
+        let m = d + c;
+        assert_eq!(st.mean_round_ms, f64::max(300.0, m) + m, "d = {d}, c = {c}");
+        assert_eq!(
+            st.mean_finalization_ms,
+            f64::max(300.0, m) + 2.0 * m,
+            "d = {d}, c = {c}"
+        );
+    }
+}
+
+/// The kernel's received-message delay with a processing distribution is network plus
+/// processing from one word (`views::delay_us`, the processing quantile at `mix32(word)`): over
+/// the midpoints of 2^20 equal strata of the words its distribution matches the convolution,
+/// here 10 ms + Exp(mean 40 ms) plus Uniform(0, 40 ms) in closed form, within a KS distance of
+/// 3e-3 (the processing part is pseudo-random over 2^20 words: SE about 1e-3) and means
+/// within 0.1 ms of 70 ms.
+#[test]
+fn processing_delay_from_the_mixed_word_is_the_convolution() {
+    let delay = "{ dist = \"exponential\", min_ms = 10.0, mean_ms = 50.0 }";
+    let mut s = scenario(13, delay, "", 1, 1);
+    s.node.processing = Delay::Uniform {
+        min_ms: 0.0,
+        max_ms: 40.0,
+    };
+    let prep = prepare(&s).unwrap();
+    let mut us: Vec<u64> = (0..1u32 << 20)
+        .map(|k| ictwin_kernels::views::delay_us(&prep.params, &prep.tables, (k << 12) | 0x800))
+        .collect();
+    us.sort_unstable();
+    let n = us.len() as f64;
+    let mean_ms = us.iter().sum::<u64>() as f64 / n / 1000.0;
+    assert!((mean_ms - 70.0).abs() < 0.1, "mean {mean_ms} ms");
+    let cdf = |x: f64| -> f64 {
+        let v = x - 10.0;
+        if v <= 0.0 {
+            return 0.0;
+        }
+        let a = v.min(40.0);
+        (a - 40.0 * ((-(v - a) / 40.0).exp() - (-v / 40.0).exp())) / 40.0
+    };
+    let mut ks: f64 = 0.0;
+    for x in (10..600).map(|x| x as f64) {
+        let below = us.partition_point(|&t| (t as f64) <= x * 1000.0) as f64 / n;
+        ks = ks.max((below - cdf(x)).abs());
+    }
+    assert!(ks < 3e-3, "KS distance {ks}");
 }

@@ -47,6 +47,18 @@ fn closed_form_constant_delay_rounds_400_finalization_500() {
     assert!(o.crypto.signatures >= 39 * 40, "{}", o.crypto.signatures);
 }
 
+/// Rule 4, node processing: a constant 50 ms per received message (as in tests/coarse.rs):
+/// rounds of max(N0, d + c) + d + c = 450 ms, finalization 600 ms.
+#[test]
+fn constant_processing_adds_to_every_received_message() {
+    let mut s = scenario(13, CONST100, "", "crypto_time = false", 30);
+    s.node.processing = ictwin::dist::Delay::Constant { ms: 50.0 };
+    let (st, _) = run(&s);
+    assert_eq!((st.notarized, st.finalized), (30, 30));
+    assert_eq!((st.mean_round_ms, st.round_ms_p99), (450.0, 450.0));
+    assert_eq!(st.mean_finalization_ms, 600.0);
+}
+
 #[test]
 fn modeled_crypto_time_lengthens_rounds_by_the_cost_table() {
     // Closed form with CPU costs: the notary signs at max(N0, d + verify_block) + sign and

@@ -19,7 +19,11 @@
 //!   finalization shares or a relayed finalization), not only as an ancestor of a later
 //!   finalization; **finalization time** = that moment - T0;
 //! - a **stalled** step: no progress is possible (fewer than 2f+1 signers up, or no block
-//!   maker left); with dynamic failures it lasts until the next recovery. Progress is what an
+//!   maker left); with dynamic failures it lasts from the moment that holds (the coarse
+//!   model sees it at the height's earliest round start, the fine engine when a node goes
+//!   down or the height becomes the next) until the next recovery of any node, and the
+//!   height's round and finalization times count from the end of its last stalled step
+//!   (its observer's T0 if later). Progress is what an
 //!   honest node holds: a subnet without any honest node (every node crashed or Byzantine,
 //!   `[fine]` roles included) has no observer, and every step counts as stalled even when
 //!   Byzantine nodes notarize heights among themselves (`notarize_all` nodes do): nothing

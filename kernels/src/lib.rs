@@ -9,6 +9,7 @@
 
 pub mod agg;
 pub mod height;
+pub mod maker_delay;
 pub mod model;
 pub mod params;
 pub mod philox;
@@ -27,4 +28,4 @@ pub use params::Params;
 /// computes them: equal versions, scenarios and seeds give equal aggregates. Bump it with
 /// every change that alters any run's aggregates (`tests/results.rs` catches such a change
 /// against the committed results); `ictwin merge` refuses shards of different versions.
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 2;

@@ -76,6 +76,16 @@ crate::shared_struct! {
         /// 1: equivocation proofs disqualify a rank (see [`crate::model`], rule 6); 0: both
         /// blocks of an equivocator are signed like any block of one rank.
         pub equivocation_proofs: u32,
+        /// 1: makers of rank > 0 wait one more unit delay after too many recent blocks of rank
+        /// > 0 (see [`crate::maker_delay`], rule 7 of [`crate::model`]); 0: never.
+        pub dynamic_maker_delay: u32,
+        /// 1: every received message's delay also includes a processing delay drawn from the
+        /// table at `processing_table` (see [`crate::views::delay_us`]); 0: none.
+        pub processing: u32,
+        /// Offset of the processing-delay table, unit µs.
+        pub processing_table: u32,
+        /// Padding to a multiple of 16 bytes (the WGSL uniform layout); always 0.
+        pub pad0: u32,
     }
 }
 

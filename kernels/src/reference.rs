@@ -76,6 +76,7 @@ pub fn reference(
     signers: NodeSet,
     equivocating: NodeSet,
     makers: &[u32],
+    extra_us: u64,
 ) -> RefOut {
     let n = p.nodes as usize;
     let nb = 2 * p.makers as usize;
@@ -120,7 +121,7 @@ pub fn reference(
     for (r, &m) in makers.iter().enumerate() {
         if contains(&active, m) {
             q.push(
-                views.start[m as usize] + r as u64 * p.unit_delay_us as u64,
+                views.start[m as usize] + r as u64 * p.unit_delay_us as u64 + if r > 0 { extra_us } else { 0 },
                 Ev::Propose { m, r: r as u32 },
             );
         }
@@ -366,7 +367,9 @@ fn height_equals_event_simulation() {
         let (replica, step) = (case, 2 * case + 1);
         let mut proofs = crate::proofs::Proofs::new();
         let mut h = Height::<48>::new(&p, &tables, replica, step, height, active, signers, &mut proofs);
-        h.propose(&views, &equivocating, |r| makers[r as usize]);
+        // Every third case with the dynamic block-maker delay's extra U for ranks > 0.
+        let extra = if case % 3 == 0 { p.unit_delay_us as u64 } else { 0 };
+        h.propose(&views, &equivocating, extra, |r| makers[r as usize]);
         if h.ncand == MAX_BLOCKS {
             continue;
         }
@@ -383,6 +386,7 @@ fn height_equals_event_simulation() {
             signers,
             equivocating,
             &makers,
+            extra,
         );
         let yes = (0..h.ncand)
             .filter(|&c| h.cands[c].status == crate::height::status::YES)

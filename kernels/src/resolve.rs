@@ -13,8 +13,15 @@ impl<'a, const B: usize> Height<'a, B> {
     /// candidate is decided `YES` at once when every lower candidate is decided and no
     /// notarization can exist by its proposal time (every notarization needs a quorum of
     /// signers past their notary delay). With equivocation proofs, an equivocator's pair
-    /// becomes a proof unit as soon as it is a candidate.
-    pub fn propose(&mut self, views: &NodeViews, equivocating: &NodeSet, mut maker_of: impl FnMut(u32) -> u32) {
+    /// becomes a proof unit as soon as it is a candidate. Makers of rank > 0 propose `extra_us`
+    /// later (the dynamic block-maker delay, [`crate::maker_delay`]).
+    pub fn propose(
+        &mut self,
+        views: &NodeViews,
+        equivocating: &NodeSet,
+        extra_us: u64,
+        mut maker_of: impl FnMut(u32) -> u32,
+    ) {
         let p = self.p;
         let mut honest_active = self.active;
         for (w, e) in honest_active.iter_mut().zip(equivocating) {
@@ -35,7 +42,7 @@ impl<'a, const B: usize> Height<'a, B> {
             if !contains(&self.active, m) {
                 continue;
             }
-            let propose_us = views.start[m as usize] + r as u64 * u;
+            let propose_us = views.start[m as usize] + r as u64 * u + if r > 0 { extra_us } else { 0 };
             // Every candidate so far has a lower rank; a proof unit's blocks never count.
             let mut seen = NEVER;
             for x in 0..self.ncand {

@@ -41,15 +41,35 @@ pub fn notary_delay_us(p: &Params, rank: u32, gap: u32) -> u64 {
     p.initial_notary_delay_us as u64 + extra
 }
 
-/// One network delay sample, µs, times the calibrated delay scale.
+/// One received message's delay, µs: the network delay (times the calibrated delay scale)
+/// plus, with `p.processing`, the receiver's processing delay. Both come from the message's one
+/// uniform word: the processing quantile reads [`mix32`] of it, a bijection of the 32-bit
+/// words, so each part has its exact table distribution and the two are as independent as
+/// two draws of a good generator (`tests/coarse.rs` checks the sum against the convolution).
 #[inline(always)]
 pub fn delay_us(p: &Params, tables: &[u32], word: u32) -> u64 {
     let d = table::sample(tables, p.delay_table, word) as u64;
-    if p.delay_scale_q16 == Q16_ONE {
+    let d = if p.delay_scale_q16 == Q16_ONE {
         d
     } else {
         (d * p.delay_scale_q16 as u64) >> 16
+    };
+    if p.processing != 0 {
+        d + table::sample(tables, p.processing_table, mix32(word)) as u64
+    } else {
+        d
     }
+}
+
+/// A bijective mixer of 32-bit words (Chris Wellons' "lowbias32": xor-shift and multiply
+/// rounds with full avalanche), wrapping arithmetic.
+#[inline(always)]
+pub fn mix32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^ (x >> 16)
 }
 
 /// What each node carries from one height to the next. Heights count from 1 (genesis 0).

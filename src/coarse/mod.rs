@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub struct Prepared {
     /// Kernel parameters (uniforms of the shaders).
     pub params: Params,
-    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`.
+    /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, the
+    /// processing-delay table (µs) at `2 TABLE_STRIDE` if `[node] processing` is not 0.
     pub tables: Vec<u32>,
 }
 
@@ -73,9 +74,16 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
         round_overhead_us: ms_to_us(calib.round_overhead_ms),
         finalization_overhead_us: ms_to_us(calib.finalization_overhead_ms),
         equivocation_proofs: s.protocol.equivocation_proofs as u32,
+        dynamic_maker_delay: s.protocol.dynamic_block_maker_delay as u32,
+        processing: !s.node.is_default() as u32,
+        processing_table: 2 * TABLE_STRIDE,
+        ..Params::default()
     };
     let mut tables = s.network.delay.table_us();
     tables.extend(exp1_table_q16());
+    if params.processing != 0 {
+        tables.extend(s.node.processing.table_us());
+    }
     Ok(Prepared { params, tables })
 }
 

@@ -155,6 +155,7 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
                 sigma: 0.5,
             },
         },
+        node: Default::default(),
         faults: Faults::default(),
         protocol: Default::default(),
         run: Run {

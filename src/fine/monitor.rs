@@ -28,6 +28,9 @@ pub struct HeightRecord {
     pub first_rank: u32,
     /// Stall steps recorded while this height was the next to notarize, with their stall time.
     pub stalls_before: Vec<u64>,
+    /// End of the last stalled step of this height (a recovery, or the stall horizon), µs:
+    /// its round and finalization times count from here if the round started earlier.
+    pub resume_us: Option<u64>,
 }
 
 /// One round step's outcome.
@@ -180,10 +183,12 @@ impl Monitor {
         }
     }
 
-    /// A stall was detected while `h` was the next height to notarize.
-    pub fn stall(&mut self, h: u64, stall_us: u64) {
+    /// A stalled step of `stall_us` (µs) ending at `end_us` while `h` was the next height to
+    /// notarize.
+    pub fn stall(&mut self, h: u64, stall_us: u64, end_us: u64) {
         if let Some(r) = self.rec(h) {
             r.stalls_before.push(stall_us);
+            r.resume_us = Some(end_us);
         }
     }
 
@@ -196,19 +201,20 @@ impl Monitor {
             for &s in &r.stalls_before {
                 out.push(Step::Stalled { stall_us: s });
             }
+            let resume = r.resume_us.unwrap_or(0);
             let step = match (r.obs_start_us, r.obs_notarized_us, r.fallback, r.first_notarized_us) {
                 (Some(s), Some(n), _, _) => Some(Step::Notarized {
-                    round_us: n.saturating_sub(s),
+                    round_us: n.saturating_sub(s.max(resume)),
                     rank: r.obs_rank,
-                    finalization_us: r.obs_finalized_us.map(|f| f.saturating_sub(s)),
+                    finalization_us: r.obs_finalized_us.map(|f| f.saturating_sub(s.max(resume))),
                 }),
                 (_, _, Some((_, s, n, rank)), _) => Some(Step::Notarized {
-                    round_us: n - s,
+                    round_us: n.saturating_sub(s.max(resume)),
                     rank,
-                    finalization_us: r.fallback_finalized_us.map(|f| f.saturating_sub(s)),
+                    finalization_us: r.fallback_finalized_us.map(|f| f.saturating_sub(s.max(resume))),
                 }),
                 (_, _, None, Some(n)) => Some(Step::Notarized {
-                    round_us: n.saturating_sub(prev_first.unwrap_or(n)),
+                    round_us: n.saturating_sub(prev_first.unwrap_or(n).max(resume)),
                     rank: r.first_rank,
                     finalization_us: None,
                 }),
@@ -279,7 +285,7 @@ mod tests {
         m.round_start(3, 2, 400_000);
         m.notarized(5, true, 2, 790_000, 1, Some(400_000));
         m.notarized(3, true, 2, 800_000, 1, Some(400_000));
-        m.stall(3, 60_000_000);
+        m.stall(3, 60_000_000, 61_000_000);
         let steps = m.steps(4);
         assert_eq!(
             steps,

@@ -16,6 +16,8 @@ use std::collections::BinaryHeap;
 
 pub struct Network {
     delay: Delay,
+    /// The receiver's processing delay (`[node] processing`), added to every message.
+    processing: Delay,
     /// Undirected overlay adjacency (empty: full mesh).
     pub overlay: Vec<Vec<u32>>,
     rng: StdRng,
@@ -32,8 +34,9 @@ fn open_unit(rng: &mut impl RngCore) -> f64 {
 
 impl Network {
     /// A network of `n` nodes; `fanout` = 0 for full mesh, else each node picks `fanout`
-    /// distinct random neighbours (edges are used in both directions).
-    pub fn new(delay: Delay, n: u32, fanout: u32, seed: u64) -> Self {
+    /// distinct random neighbours (edges are used in both directions). Every message also
+    /// takes a `processing` delay at its receiver (a relay hop at each relaying node).
+    pub fn new(delay: Delay, processing: Delay, n: u32, fanout: u32, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut overlay = vec![Vec::new(); if fanout > 0 { n as usize } else { 0 }];
         if fanout > 0 {
@@ -57,6 +60,7 @@ impl Network {
         }
         Network {
             delay,
+            processing,
             overlay,
             rng,
             dist: vec![u64::MAX; n as usize],
@@ -68,10 +72,16 @@ impl Network {
         !self.overlay.is_empty()
     }
 
-    /// One one-way delay, µs.
+    /// One message's delay, µs: its one-way network delay plus the receiver's processing
+    /// delay (a second, independent draw unless the processing delay is constant).
     pub fn sample_us(&mut self) -> u64 {
         let u = open_unit(&mut self.rng);
-        (self.delay.quantile_ms(u) * 1000.0).round().max(0.0) as u64
+        let d = (self.delay.quantile_ms(u) * 1000.0).round().max(0.0) as u64;
+        let ms = match self.processing {
+            Delay::Constant { ms } => ms,
+            ref p => p.quantile_ms(open_unit(&mut self.rng)),
+        };
+        d + (ms * 1000.0).round().max(0.0) as u64
     }
 
     /// Arrival times `(node, µs)` at every other node of a message `from` sends at `t_us`.
@@ -143,7 +153,7 @@ mod tests {
 
     #[test]
     fn mesh_reaches_everyone_after_one_delay() {
-        let mut net = Network::new(Delay::Constant { ms: 100.0 }, 5, 0, 1);
+        let mut net = Network::new(Delay::Constant { ms: 100.0 }, Delay::Constant { ms: 0.0 }, 5, 0, 1);
         let mut out = Vec::new();
         net.broadcast(2, 1000, |_| true, &mut out);
         assert_eq!(out.len(), 4);
@@ -152,7 +162,7 @@ mod tests {
 
     #[test]
     fn gossip_floods_along_shortest_paths_and_skips_non_relays() {
-        let mut net = Network::new(Delay::Constant { ms: 10.0 }, 200, 3, 7);
+        let mut net = Network::new(Delay::Constant { ms: 10.0 }, Delay::Constant { ms: 0.0 }, 200, 3, 7);
         let mut out = Vec::new();
         net.broadcast(0, 0, |_| true, &mut out);
         assert_eq!(out.len(), 199, "the overlay is connected");

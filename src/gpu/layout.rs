@@ -44,6 +44,8 @@ shared_struct! {
         pub up2: u32,
         /// Nodes 96..128 of the up set.
         pub up3: u32,
+        /// Ranks of the chain's last heights (`ictwin_kernels::maker_delay`).
+        pub rank_history: u32,
     }
 }
 

@@ -14,6 +14,7 @@
 use super::layout::{NodeState, ReplicaState, Slice, NODE_STATE_WORDS, STATE_FIXED_WORDS};
 use ictwin_kernels::agg;
 use ictwin_kernels::height::{kind, MAX_BLOCKS};
+use ictwin_kernels::maker_delay;
 use ictwin_kernels::params::{faults_tolerated, Params, MAX_NODES, Q16_ONE};
 use ictwin_kernels::philox::stream;
 use ictwin_kernels::proofs::MAX_UNITS;
@@ -133,6 +134,8 @@ pub fn header(class: NodeClass) -> String {
         ("MAX_NODES", MAX_NODES),
         ("Q16_ONE", Q16_ONE),
         ("MAX_BLOCKS", MAX_BLOCKS as u32),
+        ("MAKER_DELAY_LOOK_BACK", maker_delay::LOOK_BACK),
+        ("MAKER_DELAY_MAX_NON_RANK_0", maker_delay::MAX_NON_RANK_0),
         ("KIND_OBSERVER", kind::OBSERVER),
         ("KIND_BLOCK", kind::BLOCK),
         ("KIND_NOTAR_SHARE", kind::NOTAR_SHARE),

@@ -4,7 +4,7 @@
 //! and the problem. Unusual but legal settings (more than f faulty nodes) are warnings: that
 //! is what users study.
 //!
-//! - this module: the tables (`[subnet]`, `[network]`, `[faults]`, `[protocol]`, `[run]`,
+//! - this module: the tables (`[subnet]`, `[network]`, `[node]`, `[faults]`, `[protocol]`, `[run]`,
 //!   `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files;
@@ -65,6 +65,9 @@ pub struct Scenario {
     /// Faulty nodes and dynamic failures (`[faults]`).
     #[serde(default)]
     pub faults: Faults,
+    /// What a node itself adds to every message it receives (`[node]`); absent = nothing.
+    #[serde(default, skip_serializing_if = "NodeTable::is_default")]
+    pub node: NodeTable,
     /// Which protocol rules of the deployed replica are modelled (`[protocol]`).
     #[serde(default)]
     pub protocol: Protocol,
@@ -119,6 +122,39 @@ impl Default for Network {
     }
 }
 
+/// `[node]`: time a node spends on each artifact it receives before acting on it (rule 4 of
+/// the deployed-rules issue; results/real-ic/DEPLOYED-RULES.md section 5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTable {
+    /// Processing delay of every received block, share, aggregate or proof, ms (any delay
+    /// distribution; one independent draw per message and receiver, added to its network
+    /// delay; nothing for a node's own artifacts). Default `constant 0`: no published per-artifact
+    /// figure exists, and the one cost the code pins down, signature verification, is what the
+    /// fine engine already charges as CPU time (`[fine] crypto_time`).
+    #[serde(default = "zero_delay")]
+    pub processing: Delay,
+}
+
+fn zero_delay() -> Delay {
+    Delay::Constant { ms: 0.0 }
+}
+
+impl Default for NodeTable {
+    fn default() -> Self {
+        NodeTable {
+            processing: zero_delay(),
+        }
+    }
+}
+
+impl NodeTable {
+    /// No processing delay (the table is then left out of written scenarios and manifests).
+    pub fn is_default(&self) -> bool {
+        self.processing == zero_delay()
+    }
+}
+
 /// `[faults]`: static faulty nodes (fixed node ids, see [`FineConfig`]) and dynamic failures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,12 +189,19 @@ pub struct Protocol {
     /// rule, every block of the lowest rank is signed, both of an equivocator.
     #[serde(default = "default_true")]
     pub equivocation_proofs: bool,
+    /// Dynamic block-maker delay (default true, as merged in dfinity/ic PRs #1531, #2336,
+    /// #2356; `ictwin_kernels::maker_delay`): a maker of rank r > 0 proposes at T0 + (r + 1) U
+    /// instead of T0 + r U when more than 10 of the last 30 blocks of its parent's chain have
+    /// rank > 0. False: always T0 + r U (the 2022 rule).
+    #[serde(default = "default_true")]
+    pub dynamic_block_maker_delay: bool,
 }
 
 impl Default for Protocol {
     fn default() -> Self {
         Protocol {
             equivocation_proofs: true,
+            dynamic_block_maker_delay: true,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Mutations of a scenario file: a valid base document with every key of every table, and
-//! the random changes applied to it (values of any type, delay tables, removed keys and
+//! the random changes applied to it (values of any type, delay tables (network and node
+//! processing), removed keys and
 //! tables, unknown and duplicate keys, fault mixes with dynamic failures).
 
 use crate::gen::{literal, Doc, Rng, FLOATS, INTS};
 
-/// Every key of every table (the delay is mutated as a whole, see [`delay`]).
+/// Every key of every table (the delays are mutated as a whole, see [`delay`]).
 const KEYS: &[(&str, &str)] = &[
     ("", "name"),
     ("", "description"),
@@ -39,6 +40,9 @@ const KEYS: &[(&str, &str)] = &[
     ("fine.costs", "aggregate_verify_us"),
     ("fine.costs", "combine_us"),
     ("network", "delay"),
+    ("node", "processing"),
+    ("protocol", "equivocation_proofs"),
+    ("protocol", "dynamic_block_maker_delay"),
 ];
 
 /// The valid base scenario: every key present, small sizes.
@@ -59,6 +63,14 @@ pub fn base(r: &mut Rng) -> Doc {
             (
                 "network".into(),
                 vec![t("delay", "{ dist = \"lognormal\", median_ms = 70.0, sigma = 0.5 }")],
+            ),
+            (
+                "node".into(),
+                vec![t("processing", "{ dist = \"uniform\", min_ms = 0.0, max_ms = 20.0 }")],
+            ),
+            (
+                "protocol".into(),
+                vec![t("equivocation_proofs", "true"), t("dynamic_block_maker_delay", "true")],
             ),
             (
                 "faults".into(),
@@ -166,8 +178,18 @@ pub fn mutate(doc: &mut Doc, r: &mut Rng) -> Option<(String, String, String)> {
     match r.below(20) {
         0..=10 => {
             let v = match (key, r.chance(0.5)) {
-                ("delay", _) => delay(r),
-                (_, true) if !matches!(key, "name" | "description" | "finality_backoff" | "crypto_time") => {
+                ("delay" | "processing", _) => delay(r),
+                (_, true)
+                    if !matches!(
+                        key,
+                        "name"
+                            | "description"
+                            | "finality_backoff"
+                            | "crypto_time"
+                            | "equivocation_proofs"
+                            | "dynamic_block_maker_delay"
+                    ) =>
+                {
                     let float_key = key.ends_with("_ms") || key.ends_with("_us") || key.ends_with("hours");
                     let float_key = float_key || key.contains("scale") || key.contains("rate");
                     if float_key { r.pick(FLOATS) } else { r.pick(INTS) }.to_string()
@@ -179,8 +201,9 @@ pub fn mutate(doc: &mut Doc, r: &mut Rng) -> Option<(String, String, String)> {
         }
         11..=13 => {
             let v = delay(r);
-            doc.set("network", "delay", v.clone());
-            return Some(("network".into(), "delay".into(), v));
+            let (t, k) = *r.pick(&[("network", "delay"), ("node", "processing")]);
+            doc.set(t, k, v.clone());
+            return Some((t.into(), k.into(), v));
         }
         14..=15 => {
             if let Some(e) = doc.table_mut(table) {

@@ -79,9 +79,11 @@ fn check_accepted(s: &Scenario, set: &[(String, String, String)], run_fine: bool
         {
             return Err("calibration overheads not represented exactly".into());
         }
-        let top = s.network.delay.quantile_ms(dist::TAIL_LEVEL);
-        if top.is_nan() || top > dist::MAX_DELAY_MS {
-            return Err(format!("delay reaches {top} ms, beyond the representable maximum"));
+        for (what, d) in [("delay", &s.network.delay), ("processing", &s.node.processing)] {
+            let top = d.quantile_ms(dist::TAIL_LEVEL);
+            if top.is_nan() || top > dist::MAX_DELAY_MS {
+                return Err(format!("{what} reaches {top} ms, beyond the representable maximum"));
+            }
         }
         let stop = AtomicBool::new(false);
         let agg = coarse::run_cpu(&prep, &|_| {}, &stop).map_err(|e| format!("coarse run: {e:#}"))?;

@@ -1,5 +1,5 @@
-//! Block making: the rank-r block maker of height h proposes at T0 + r U (T0: its round start)
-//! unless it has seen a valid block of lower rank (not of a rank it holds an equivocation
+//! Block making: the rank-r block maker of height h proposes at T0 + r U (T0: its round start;
+//! plus U for r > 0 under the dynamic block-maker delay: [`Sim::maker_extra_us`]) unless it has seen a valid block of lower rank (not of a rank it holds an equivocation
 //! proof against: `is_better_block_proposal_available`) or a notarization by then; a proof
 //! arriving later makes it check again (`proofs.rs`). An equivocating
 //! maker proposes two variants with the same payload.
@@ -8,8 +8,8 @@ use super::{Emit, Ev, Msg, Sim};
 use crate::fine::agents::{Block, BlockId, Role};
 
 impl Sim {
-    /// The proposal timer of node i for round h started at `t` (µs): at `t + rank U` if it
-    /// proposes and is a ranked maker of h.
+    /// The proposal timer of node i for round h started at `t` (µs): at `t + rank U` (plus
+    /// [`Sim::maker_extra_us`]) if it proposes and is a ranked maker of h.
     pub(super) fn proposal_timer(&self, i: u32, h: u64, t: u64) -> Option<Emit> {
         let n = &self.nodes[i as usize];
         if !n.role.proposes() {
@@ -22,10 +22,40 @@ impl Sim {
             height: h,
             rank,
         };
+        let extra = if rank > 0 { self.maker_extra_us(i, h) } else { 0 };
         Some(Emit::Timer {
-            at_us: t + rank as u64 * self.p.unit_us,
+            at_us: t + rank as u64 * self.p.unit_us + extra,
             ev,
         })
+    }
+
+    /// The dynamic block-maker delay of node i at height h, µs (`[protocol]
+    /// dynamic_block_maker_delay`; dfinity/ic PRs #1531, #2336, #2356, constants in
+    /// `ictwin_kernels::maker_delay`): U when more than 10 of the last 30 blocks of the chain
+    /// of its parent (its first notarized block of h - 1) have rank > 0, else 0.
+    pub(super) fn maker_extra_us(&self, i: u32, h: u64) -> u64 {
+        use ictwin_kernels::maker_delay::{LOOK_BACK, MAX_NON_RANK_0};
+        let parent = self.nodes[i as usize]
+            .pools
+            .get(&(h - 1))
+            .and_then(|pool| pool.notarized.first().copied());
+        let (true, Some(mut b)) = (self.p.dynamic_maker_delay, parent) else {
+            return 0;
+        };
+        let mut non_rank_0 = 0;
+        for _ in 0..LOOK_BACK {
+            let block = &self.blocks[b as usize];
+            if block.height == 0 {
+                break;
+            }
+            non_rank_0 += (block.rank > 0) as u32;
+            b = block.parent;
+        }
+        if non_rank_0 > MAX_NON_RANK_0 {
+            self.p.unit_us
+        } else {
+            0
+        }
     }
 
     /// Node i's proposal time for rank `rank` at height h has come (`t`, µs).
@@ -98,6 +128,33 @@ mod tests {
         }
         let not_maker = (0..4).find(|&i| sim.rank_of(1, i).is_none()).unwrap();
         assert!(sim.proposal_timer(not_maker, 1, 250).is_none());
+    }
+
+    /// The dynamic block-maker delay: U once more than 10 of the parent chain's last 30
+    /// blocks have rank > 0 (here the chain of heights 1..=30 with `non_rank_0` rank-1
+    /// blocks, the oldest first), 0 with 10, and never with the rule off.
+    #[test]
+    fn rank_1_maker_waits_one_more_unit_after_eleven_non_rank_0_blocks() {
+        for (non_rank_0, rule, extra) in [(11, true, 1_000_000), (10, true, 0), (30, false, 0)] {
+            let mut sim = fixture(HONEST, "");
+            sim.p.dynamic_maker_delay = rule;
+            let mut parent = 0;
+            for h in 1..=30 {
+                parent = sim.block_on(h, (h <= non_rank_0) as u32, parent);
+                sim.advance_beacon(h);
+            }
+            let maker = sim.rankings[31][1];
+            sim.nodes[maker as usize].pool(30).notarized.push(parent);
+            assert_eq!(
+                sim.maker_extra_us(maker, 31),
+                extra,
+                "{non_rank_0} rank-1 blocks, rule {rule}"
+            );
+            match sim.proposal_timer(maker, 31, 0) {
+                Some(Emit::Timer { at_us, .. }) => assert_eq!(at_us, 1_000_000 + extra),
+                other => panic!("expected a MakeBlock timer, got {other:?}"),
+            }
+        }
     }
 
     /// A maker that received a valid lower-rank block proposes nothing; without it, one block.

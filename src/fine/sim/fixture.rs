@@ -66,11 +66,14 @@ impl Sim {
         id
     }
 
-    /// Combines the beacon of height h in the replica (not in any node's view) and derives
-    /// the makers and committee of h + 1.
+    /// Combines the beacon of height h in the replica (not in any node's view), its shares
+    /// prepared here if no node made them, and derives the makers and committee of h + 1.
     pub fn advance_beacon(&mut self, h: u64) {
+        let signers = self.share_signers(h);
+        let subject = self.art.beacon_subject(h);
+        self.art.prepare(ShareKind::Beacon, h, &subject, &signers);
         let mut set = SignerSet::default();
-        for (s, _) in self.share_signers(h) {
+        for (s, _) in signers {
             set.insert(s);
         }
         assert!(self.art.combine_beacon(h, &set));

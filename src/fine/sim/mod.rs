@@ -147,6 +147,9 @@ pub struct Sim {
     max_notarized: u64,
     /// Time of the latest new `max_notarized`, µs.
     last_progress_us: u64,
+    /// Dynamic failures: since when (µs) the next height cannot be notarized by the up nodes
+    /// (see [`liveness`]); None while it can.
+    stalled_since: Option<u64>,
     /// Blocks whose notarization/finalization was already flooded (gossip mode).
     flooded: HashSet<(BlockId, ShareKind)>,
     /// (height, rank) whose equivocation proof was already flooded (gossip mode).
@@ -172,7 +175,13 @@ impl Sim {
         let n = p.n;
         let sub = |k: u64| mix64(seed ^ mix64(k));
         let art = Artifacts::setup_until(n, p.f, sub(1), stop)?;
-        let net = Network::new(s.network.delay.clone(), n, p.cfg.gossip_fanout, sub(2));
+        let net = Network::new(
+            s.network.delay.clone(),
+            s.node.processing.clone(),
+            n,
+            p.cfg.gossip_fanout,
+            sub(2),
+        );
         let boundary = if p.cfg.boundary_nodes == 0 {
             n
         } else {
@@ -219,6 +228,7 @@ impl Sim {
             scratch: Vec::new(),
             max_notarized: 0,
             last_progress_us: 0,
+            stalled_since: None,
             flooded: HashSet::new(),
             flooded_proofs: HashSet::new(),
             now: 0,
@@ -230,6 +240,7 @@ impl Sim {
         sim.trace_line(0, u32::MAX, 0, "genesis", 0);
         // The order of these first draws and pushes is part of the output.
         sim.start_failures();
+        sim.check_stall_onset(0);
         sim.start_clients();
         for i in 0..n {
             if sim.nodes[i as usize].up {

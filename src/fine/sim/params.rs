@@ -38,6 +38,8 @@ pub struct SimParams {
     pub role_counts: [u32; 5],
     /// `[protocol] equivocation_proofs`: equivocation proofs disqualify a rank.
     pub proofs: bool,
+    /// `[protocol] dynamic_block_maker_delay`: see [`super::Sim::maker_extra_us`].
+    pub dynamic_maker_delay: bool,
     /// The scenario's `[fine]` table.
     pub cfg: FineConfig,
 }
@@ -78,6 +80,7 @@ impl SimParams {
                 cfg.notarize_all,
             ],
             proofs: s.protocol.equivocation_proofs,
+            dynamic_maker_delay: s.protocol.dynamic_block_maker_delay,
             cfg: cfg.clone(),
         }
     }

@@ -46,6 +46,7 @@ impl Sim {
         self.trace_line(t, i, self.nodes[i as usize].height, "crash", 0);
         let d = self.exp_us(mttr);
         self.schedule(t + d, Ev::Recover { node: i });
+        self.check_stall_onset(t);
     }
 
     /// Node i comes back up at `t` (µs) with empty pools and an idle CPU; it crashes again
@@ -66,6 +67,7 @@ impl Sim {
         self.backlogs.insert(i, Vec::new());
         self.request_catch_up(i, t);
         self.resend_pools(i, t);
+        self.stall_recovery(t);
     }
 
     /// Node i asks a random up honest peer (one that started a round and is not catching up
