@@ -218,8 +218,9 @@ fn p_at(k: u32) -> f64 {
     }
 }
 
-/// Evaluates `q` at the table's probability levels, rounding to integers (saturating).
-fn build_table(q: impl Fn(f64) -> f64) -> Vec<u32> {
+/// Evaluates `q` at the table's probability levels, rounding to integers (saturating): a
+/// quantile table in the unit `q` returns.
+pub fn build_table(q: impl Fn(f64) -> f64) -> Vec<u32> {
     let mut t: Vec<u32> = (0..TABLE_STRIDE)
         .map(|k| q(p_at(k)).round().clamp(0.0, u32::MAX as f64) as u32)
         .collect();

@@ -12,7 +12,8 @@
 //!    coarse model to the fine engine) and [`sweep`] (planning and running parameter sweeps).
 //! 4. Engines, each taking a resolved scenario and returning aggregates: [`engine`] picks
 //!    where the coarse model runs, [`gpu`] (WGSL) or [`coarse`] (CPU twin of the shaders, with
-//!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures.
+//!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures; [`ic`] is
+//!    the whole-IC level (every subnet of a topology, correlated failures, NNS replacement).
 //! 5. Inputs and foundations: [`scenario`] (every scenario table, `[fine]` included, loading and
 //!    overrides, random scenarios), [`dist`] (delay distributions and quantile tables), [`stats`]
 //!    (statistics of aggregates, the two-sample tests, spreads), [`progress`] (progress bar, Ctrl-C flag), and the
@@ -24,6 +25,7 @@ pub mod dist;
 pub mod engine;
 pub mod fine;
 pub mod gpu;
+pub mod ic;
 pub mod output;
 pub mod progress;
 pub mod scenario;

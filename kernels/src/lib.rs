@@ -9,6 +9,7 @@
 
 pub mod agg;
 pub mod height;
+pub mod ic;
 pub mod maker_delay;
 pub mod model;
 pub mod params;

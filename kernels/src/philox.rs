@@ -49,6 +49,12 @@ pub mod stream {
     pub const RANKING: u32 = 2;
     /// Per node transition of dynamic failures. Counter (replica, transition, node, 3).
     pub const FAILURE: u32 = 3;
+    /// IC-year kernel: component c's transition k. Counter (replica, k, c, 4).
+    pub const IC_COMPONENT: u32 = 4;
+    /// IC-year kernel: provider p's takeover transition k. Counter (replica, k, p, 5).
+    pub const IC_TAKEOVER: u32 = 5;
+    /// IC-year kernel: node n's replacement pipeline k. Counter (replica, k, n, 6).
+    pub const IC_REPLACEMENT: u32 = 6;
 }
 
 /// Blocks a [`WordStream`] computes at most per refill.

@@ -12,12 +12,15 @@
 //! - [`sweep`]: `sweep.csv` and the sweep manifest, read back from the points' run directories;
 //!   [`sweep_plot`]: the sweep's SVG and PNG plots;
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
+//! - [`ic`]: `availability.csv`, `ic.csv`, `stall-durations.csv` of `ictwin ic`; [`ic_plot`]: its plots;
 //! - this module: number formatting and descriptions of the host and build.
 
 pub mod atomic;
 pub mod bench;
 pub mod calibration;
 pub mod fine;
+pub mod ic;
+pub mod ic_plot;
 pub mod merge;
 pub mod run_dir;
 pub mod shard;

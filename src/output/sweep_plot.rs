@@ -125,7 +125,7 @@ pub fn sweep_plots(plan: &Plan, points: &[PointSummary]) -> Result<Vec<(String, 
 }
 
 /// PNG encoding of an RGB buffer.
-fn png_bytes(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+pub(crate) fn png_bytes(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut enc = png::Encoder::new(&mut bytes, w, h);
     enc.set_color(png::ColorType::Rgb);

@@ -7,11 +7,13 @@
 //! - this module: the tables (`[subnet]`, `[network]`, `[node]`, `[faults]`, `[protocol]`, `[run]`,
 //!   `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
+//! - [`ic_faults`]: the fault file of `ictwin ic` (failures, takeovers, NNS replacement);
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files;
 //! - [`random`]: scenarios drawn at random from the coarse model's envelope;
 //! - [`sweep`]: the `[sweep]` table, `KEY=VALUES` axes, points, derived seeds.
 
 pub mod fine;
+pub mod ic_faults;
 mod load;
 pub mod random;
 pub mod sweep;

@@ -16,7 +16,7 @@ pub mod spread;
 
 pub use batch::{batch_field, hist_quantile, ratio_ci95, ratio_se, t975};
 pub use homogeneity::{chi_square_homogeneity, kolmogorov_sf, ks_binned, normal_p};
-pub use proportion::{two_proportion_test, Proportion};
+pub use proportion::{two_proportion_test, wilson95, Proportion};
 pub use spread::{quantile, Spread};
 
 use ictwin_kernels::agg::{self, batch_index, BATCHES};

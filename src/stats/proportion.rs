@@ -187,3 +187,32 @@ mod tests {
         assert!(rate >= 0.005, "rejection rate {rate}");
     }
 }
+
+/// Wilson score 95% interval (lower, upper) of a proportion of `events` in `trials`
+/// independent trials; defined (and informative) also for 0 or `trials` events; (NaN, NaN)
+/// without trials.
+pub fn wilson95(events: f64, trials: f64) -> (f64, f64) {
+    if trials <= 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let z = 1.959_963_984_540_054;
+    let p = events / trials;
+    let d = 1.0 + z * z / trials;
+    let centre = (p + z * z / (2.0 * trials)) / d;
+    let half = z * ((p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)).sqrt()) / d;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+#[cfg(test)]
+mod wilson_tests {
+    use super::wilson95;
+
+    /// Known values: 0 of 10 -> [0, 0.2775]; 5 of 10 -> [0.2366, 0.7634].
+    #[test]
+    fn wilson_known_values() {
+        let (lo, hi) = wilson95(0.0, 10.0);
+        assert!(lo == 0.0 && (hi - 0.27753).abs() < 1e-4, "{hi}");
+        let (lo, hi) = wilson95(5.0, 10.0);
+        assert!((lo - 0.23659).abs() < 1e-4 && (hi - 0.76341).abs() < 1e-4, "{lo} {hi}");
+    }
+}

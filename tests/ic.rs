@@ -1,0 +1,213 @@
+//! The IC-year kernel against closed forms: stationary unavailability under data-center and
+//! independent node failures (tolerances from the run's own standard error), replacement
+//! without delay, and reproducibility.
+
+use ictwin::ic::{self, DataCenterRow, IcInput, NodeRow};
+use ictwin::progress::Progress;
+use ictwin::scenario::ic_faults::{parse_faults, IcFaults, Span};
+use ictwin_kernels::ic::YEAR_MS;
+use std::sync::atomic::AtomicBool;
+
+/// A topology of one subnet whose member i sits in data center `dcs[i]` (every data center
+/// its own owner; every node its own provider and country unless `shared` says otherwise),
+/// plus `spares` unassigned nodes in data centers of their own.
+fn topology(dcs: &[&str], spares: usize) -> IcInput {
+    let mut nodes = Vec::new();
+    let mut centers: Vec<DataCenterRow> = Vec::new();
+    let add_dc = |id: &str, centers: &mut Vec<DataCenterRow>| {
+        if !centers.iter().any(|d| d.id == id) {
+            centers.push(DataCenterRow {
+                id: id.into(),
+                owner: format!("owner-{id}"),
+                country: format!("C-{id}"),
+            });
+        }
+    };
+    for (i, dc) in dcs.iter().enumerate() {
+        add_dc(dc, &mut centers);
+        nodes.push(NodeRow {
+            id: format!("n{i}"),
+            data_center: dc.to_string(),
+            provider: format!("p{i}"),
+            subnet: Some("s".into()),
+        });
+    }
+    for j in 0..spares {
+        let dc = format!("spare-dc{j}");
+        add_dc(&dc, &mut centers);
+        nodes.push(NodeRow {
+            id: format!("spare{j}"),
+            data_center: dc,
+            provider: format!("sp{j}"),
+            subnet: None,
+        });
+    }
+    IcInput::new(&nodes, &centers).unwrap()
+}
+
+fn faults(text: &str) -> IcFaults {
+    parse_faults(text, "test").unwrap()
+}
+
+/// Unavailable fraction of the one subnet: (estimate, standard error) over replicas.
+fn unavailable(input: &IcInput, f: &IcFaults) -> (f64, f64) {
+    let prep = ic::prepare(f);
+    let t = ic::run(
+        input,
+        &prep,
+        &Progress::new(0, "replicas", true),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let horizon = f.run.years as f64 * YEAR_MS as f64;
+    let n = t.replicas as f64;
+    let (mean, ci) = t.subnets[0].stall_ms.mean_ci95(n);
+    (mean / horizon, ci / 1.96 / horizon)
+}
+
+fn binomial_tail(n: u32, k: u32, p: f64) -> f64 {
+    (k..=n)
+        .map(|i| {
+            let c: f64 = (0..i).map(|j| (n - j) as f64 / (j + 1) as f64).product();
+            c * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32)
+        })
+        .sum()
+}
+
+const DC_ONLY: &str = r#"
+[data_center]
+mtbf_hours = 90.0
+repair = { dist = "exponential", mean_hours = 10.0 }
+[run]
+years = 1
+replicas = 400
+seed = 7
+"#;
+
+/// k of 13 members in one data center, the other 13 - k in data centers of their own, only
+/// data-center outages (down with probability p = MTTR / (MTBF + MTTR) = 0.1 each,
+/// independently): the subnet stalls when at least 5 members are down.
+#[test]
+fn data_center_outages_match_the_stationary_closed_form() {
+    let p: f64 = 0.1;
+    for k in [5u32, 4] {
+        let mut dcs = vec!["big"; k as usize];
+        let others: Vec<String> = (0..13 - k).map(|i| format!("dc{i}")).collect();
+        dcs.extend(others.iter().map(String::as_str));
+        let input = topology(&dcs, 0);
+        let rest = 13 - k;
+        // The big data center down takes k members; the rest fail one by one.
+        let exact = p * binomial_tail(rest, 5u32.saturating_sub(k), p) + (1.0 - p) * binomial_tail(rest, 5, p);
+        let (est, se) = unavailable(&input, &faults(DC_ONLY));
+        assert!(se > 0.0 && se < 0.01 * exact.max(0.01), "se {se}");
+        assert!(
+            (est - exact).abs() < 4.0 * se,
+            "k = {k}: unavailable {est:.5} +- {se:.5}, exact {exact:.5}"
+        );
+        if k == 5 {
+            // Exactly when that data center is down, up to the rare five-of-eight term.
+            assert!((exact - p).abs() < 0.01 * p);
+        }
+    }
+}
+
+/// Independent node failures: the binomial probability of more than f of n nodes down.
+#[test]
+fn independent_node_failures_give_the_binomial_tail() {
+    let dcs: Vec<String> = (0..13).map(|i| format!("dc{i}")).collect();
+    let input = topology(&dcs.iter().map(String::as_str).collect::<Vec<_>>(), 0);
+    let f = faults(
+        r#"
+[node]
+mtbf_hours = 180.0
+repair = { dist = "exponential", mean_hours = 20.0 }
+[run]
+years = 1
+replicas = 300
+seed = 11
+"#,
+    );
+    let exact = binomial_tail(13, 5, 0.1);
+    let (est, se) = unavailable(&input, &f);
+    assert!(
+        (est - exact).abs() < 4.0 * se,
+        "unavailable {est:.5} +- {se:.5}, binomial {exact:.5}"
+    );
+}
+
+/// With replacement after no delay (detection, governance and catch-up all 0) and spares
+/// that fit the limits, a down member is swapped out at the instant it fails: no stalled
+/// time at all, where the same failures without replacement stall the subnet.
+#[test]
+fn replacement_without_delay_removes_stalls() {
+    let dcs: Vec<String> = (0..13).map(|i| format!("dc{i}")).collect();
+    let input = topology(&dcs.iter().map(String::as_str).collect::<Vec<_>>(), 60);
+    let base = r#"
+[node]
+mtbf_hours = 180.0
+repair = { dist = "lognormal", median_hours = 20.0, sigma = 1.0 }
+[run]
+years = 1
+replicas = 50
+seed = 3
+"#;
+    let (without, _) = unavailable(&input, &faults(base));
+    assert!(without > 0.01, "{without}");
+    let mut f = faults(base);
+    f.nns.replacement = true;
+    f.nns.governance = Span::Constant { hours: 0.0 };
+    let mut input = input;
+    input.set_limits(0, [1, 1, 1, 1]);
+    let prep = ic::prepare(&f);
+    let t = ic::run(
+        &input,
+        &prep,
+        &Progress::new(0, "replicas", true),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(t.subnets[0].stall_ms.sum, 0);
+    assert_eq!(t.subnets[0].episodes.sum, 0);
+    assert!(t.subnets[0].replaced > 50 * 20, "{}", t.subnets[0].replaced);
+}
+
+/// Equal seeds give equal totals whatever the thread count; another seed differs.
+#[test]
+fn runs_are_reproducible_across_thread_counts() {
+    let dcs: Vec<String> = (0..13).map(|i| format!("dc{i}")).collect();
+    let input = topology(&dcs.iter().map(String::as_str).collect::<Vec<_>>(), 20);
+    let mut f = faults(&format!("{DC_ONLY}\n[node]\nmtbf_hours = 500.0\n"));
+    f.nns.replacement = true;
+    f.nns.detect_hours = 5.0;
+    f.nns.governance = Span::Uniform {
+        min_hours: 1.0,
+        max_hours: 10.0,
+    };
+    f.nns.catch_up_hours = 1.0;
+    f.run.replicas = 40;
+    let prep = ic::prepare(&f);
+    let go = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            ic::run(
+                &input,
+                &prep,
+                &Progress::new(0, "replicas", true),
+                &AtomicBool::new(false),
+            )
+        })
+        .unwrap()
+    };
+    let (a, b) = (go(1), go(2));
+    assert_eq!(a, b);
+    assert!(a.subnets[0].replaced > 0);
+    f.run.seed += 1;
+    let other = ic::run(
+        &input,
+        &ic::prepare(&f),
+        &Progress::new(0, "r", true),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_ne!(a.subnets[0].stall_ms, other.subnets[0].stall_ms);
+}
