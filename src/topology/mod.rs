@@ -204,7 +204,9 @@ impl Attribute {
 /// <https://forum.dfinity.org/t/ic-topology-node-diversification-part-ii/23553>): "subnet
 /// limit = 1" for node provider, data center and data center provider (owner); country limit
 /// 3 for subnets of 28 or more nodes and 2 for 13-node subnets. The later adjustment (II and
-/// fiduciary to 34 nodes) set the Swiss subnet's country limit to 13, i.e. none. The limits
+/// fiduciary to 34 nodes,
+/// <https://forum.dfinity.org/t/adjustment-of-ic-target-topology-to-increase-subnet-size-of-fiduciary-and-ii-subnets/34210>)
+/// set the Swiss subnet's country limit to 13, i.e. none. The limits
 /// per subnet as DFINITY's optimizer uses them: `dfinity/decentralization`,
 /// `data/topology/target_topology.csv` and `prod_topology.csv` (every mainnet subnet: 1, 1,
 /// 1, and 3 for the 34- and 40-node subnets, 2 for the 13-node ones). Not verified: the
