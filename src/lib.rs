@@ -15,7 +15,8 @@
 //!    its benchmark); [`fine`] is the agent-based engine with real BLS signatures; [`ic`] is
 //!    the whole-IC level (every subnet of a topology, correlated failures, NNS replacement).
 //! 5. Inputs and foundations: [`scenario`] (every scenario table, `[fine]` included, loading and
-//!    overrides, random scenarios), [`dist`] (delay distributions and quantile tables), [`stats`]
+//!    overrides, random scenarios), [`topology`] (the whole network: data centers, providers,
+//!    nodes, subnets; decentralization checks, import, generation), [`dist`] (delay distributions and quantile tables), [`stats`]
 //!    (statistics of aggregates, the two-sample tests, spreads), [`progress`] (progress bar, Ctrl-C flag), and the
 //!    `ictwin-kernels` crate (the round model shared with the shaders).
 
@@ -31,4 +32,5 @@ pub mod progress;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+pub mod topology;
 pub mod validate;

@@ -75,12 +75,19 @@ enum Command {
         after_long_help = "Example:\n  ictwin sweep experiments/ic-app-13.toml --set network.delay.median_ms=20,50,100 --set faults.crashed=0..4 --replicas 2000 --out /tmp/sweep"
     )]
     Sweep(cli::sweep::SweepArgs),
+    /// Topology files of the whole network: import the mainnet, check subnet limits, generate.
+    #[command(
+        after_long_help = "Example:\n  ictwin topology check experiments/topology/mainnet-2025-12.toml --csv /tmp/check.csv"
+    )]
+    Topology(cli::topology::TopologyArgs),
 }
 
-/// Exit status of `ictwin validate` when some metric disagrees.
+/// Exit status of `ictwin validate` when some metric disagrees (and of `ictwin topology check
+/// --fail-on-violation` when a subnet violates a limit).
 const DISAGREEMENT: u8 = 2;
 
-/// Runs the command; `Ok(false)` when it finished but its verdict is negative (`validate`).
+/// Runs the command; `Ok(false)` when it finished but its verdict is negative (`validate`,
+/// `topology check --fail-on-violation`).
 fn dispatch(command: &Command) -> anyhow::Result<bool> {
     match command {
         Command::Run(a) => cli::run::cmd_run(a).map(|()| true),
@@ -95,6 +102,7 @@ fn dispatch(command: &Command) -> anyhow::Result<bool> {
         Command::Calibrate(a) => cli::calibrate::cmd_calibrate(a).map(|()| true),
         Command::Validate(a) => cli::validate::cmd_validate(a),
         Command::Sweep(a) => cli::sweep::cmd_sweep(a).map(|()| true),
+        Command::Topology(a) => cli::topology::cmd_topology(a),
     }
 }
 

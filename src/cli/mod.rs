@@ -13,4 +13,5 @@ pub mod merge;
 pub mod run;
 pub mod slurm;
 pub mod sweep;
+pub mod topology;
 pub mod validate;
