@@ -80,6 +80,12 @@ enum Command {
         after_long_help = "Example:\n  ictwin topology check experiments/topology/mainnet-2025-12.toml --csv /tmp/check.csv"
     )]
     Topology(cli::topology::TopologyArgs),
+    /// The whole IC over years: every subnet's availability under correlated failures and NNS replacement.
+    Ic(cli::ic::IcArgs),
+    /// Speed of the IC-year kernel (IC-years/s) vs a Philox-only loop (results/bench/ic.csv).
+    #[command(after_long_help = "Example:
+  ictwin bench-ic --out /tmp/bench-ic.csv")]
+    BenchIc(cli::bench_ic::BenchIcArgs),
 }
 
 /// Exit status of `ictwin validate` when some metric disagrees (and of `ictwin topology check
@@ -103,6 +109,8 @@ fn dispatch(command: &Command) -> anyhow::Result<bool> {
         Command::Validate(a) => cli::validate::cmd_validate(a),
         Command::Sweep(a) => cli::sweep::cmd_sweep(a).map(|()| true),
         Command::Topology(a) => cli::topology::cmd_topology(a),
+        Command::Ic(a) => cli::ic::cmd_ic(a).map(|()| true),
+        Command::BenchIc(a) => cli::bench_ic::cmd_bench_ic(a).map(|()| true),
     }
 }
 

@@ -6,6 +6,7 @@ use ictwin::ic::{self, DataCenterRow, IcInput, NodeRow};
 use ictwin::progress::Progress;
 use ictwin::scenario::ic_faults::{parse_faults, IcFaults, Span};
 use ictwin_kernels::ic::YEAR_MS;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 /// A topology of one subnet whose member i sits in data center `dcs[i]` (every data center
@@ -210,4 +211,104 @@ fn runs_are_reproducible_across_thread_counts() {
     )
     .unwrap();
     assert_ne!(a.subnets[0].stall_ms, other.subnets[0].stall_ms);
+}
+
+/// `ictwin ic` on the mainnet topology: every file written, one availability row per subnet;
+/// a bad fault file fails naming file, line and key, and writes nothing.
+#[test]
+fn the_command_writes_its_files_and_rejects_bad_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ic");
+    let topo = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/topology/mainnet-2025-12.toml");
+    let faults = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/ic/faults-stress.toml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ictwin"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&[
+        "ic",
+        topo,
+        "--faults",
+        faults,
+        "--replicas",
+        "200",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    for f in [
+        "availability.csv",
+        "ic.csv",
+        "stall-durations.csv",
+        "manifest.json",
+        "plots/availability.svg",
+        "plots/availability.png",
+        "plots/stall-durations.svg",
+        "plots/stall-durations.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("availability.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 47);
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[node]\nmtbf_hours = 10.0\nrepair = { dist = \"lognormal\", median_hours = 1.0, sigma = -2.0 }\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("never");
+    let err = run(&[
+        "ic",
+        topo,
+        "--faults",
+        bad.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(!err.status.success());
+    let msg = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        msg.contains("bad.toml:3") && msg.contains("node.repair") && msg.contains("sigma"),
+        "{msg}"
+    );
+    assert!(!out2.exists());
+}
+
+/// The committed studies in `results/ic/` regenerate byte for byte (their CSVs; the manifest
+/// records the time and the plots the fonts' rasterisation): a refactor that changes any IC
+/// output fails here.
+#[test]
+fn committed_ic_results_are_reproducible() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for name in ["default", "correlated"] {
+        let committed = root.join("results/ic").join(name);
+        if !committed.join("availability.csv").is_file() {
+            continue;
+        }
+        let out = dir.path().join(name);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_ictwin"))
+            .current_dir(root)
+            .args(["ic", "experiments/topology/mainnet-2025-12.toml", "--faults"])
+            .arg(format!("experiments/ic/faults-{name}.toml"))
+            .args(["--quiet", "--out"])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for f in ["availability.csv", "ic.csv", "stall-durations.csv"] {
+            let a = std::fs::read_to_string(committed.join(f)).unwrap();
+            let b = std::fs::read_to_string(out.join(f)).unwrap();
+            assert!(a == b, "results/ic/{name}/{f} differs from a fresh run");
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 2,
+        "results/ic/default and results/ic/correlated must be committed"
+    );
 }

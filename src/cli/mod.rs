@@ -4,11 +4,13 @@
 pub mod args;
 pub mod bench;
 pub mod bench_gpu;
+pub mod bench_ic;
 pub mod calibrate;
 pub mod crypto_bench;
 pub mod devices;
 pub mod fine;
 pub mod fine_bench;
+pub mod ic;
 pub mod merge;
 pub mod run;
 pub mod slurm;

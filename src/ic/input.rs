@@ -1,5 +1,6 @@
 //! A topology flattened for the IC-year kernel: dense ids per kind, names kept for output.
 
+use crate::topology::Topology;
 use anyhow::{bail, Result};
 use ictwin_kernels::ic::{IcTopology, NONE};
 use std::collections::HashMap;
@@ -145,6 +146,43 @@ impl IcInput {
         input.subnet_limits = vec![[0; 4]; input.subnet_size.len()];
         input.limits_flat = vec![0; 4 * input.subnet_size.len()];
         input.build_groups();
+        Ok(input)
+    }
+
+    /// Flattens a topology file's network: subnets named by their short id, each with its
+    /// limits when `keep_limits` (else unlimited). Nodes marked dead in the source data are
+    /// ordinary members here: the fault model's stationary start accounts for down nodes.
+    pub fn from_topology(t: &Topology, keep_limits: bool) -> Result<Self> {
+        let short = |s: usize| Topology::short_id(&t.subnets[s].id).to_string();
+        let dcs: Vec<DataCenterRow> = t
+            .data_centers
+            .iter()
+            .map(|d| DataCenterRow {
+                id: d.id.clone(),
+                owner: d.owner.clone(),
+                country: d.country.clone(),
+            })
+            .collect();
+        let nodes: Vec<NodeRow> = t
+            .nodes
+            .iter()
+            .map(|n| NodeRow {
+                id: n.id.clone(),
+                data_center: t.data_centers[n.data_center].id.clone(),
+                provider: t.providers[n.provider].id.clone(),
+                subnet: n.subnet.map(short),
+            })
+            .collect();
+        let mut input = IcInput::new(&nodes, &dcs)?;
+        if keep_limits {
+            for (i, sub) in t.subnets.iter().enumerate() {
+                let Some(s) = input.subnets.get(&short(i)) else {
+                    continue;
+                };
+                let l = &sub.limits;
+                input.set_limits(s, [l.node_provider, l.data_center, l.data_center_owner, l.country]);
+            }
+        }
         Ok(input)
     }
 

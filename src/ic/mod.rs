@@ -4,6 +4,7 @@
 //! integer kernel `ictwin_kernels::ic`; this module flattens the topology ([`input`]), builds
 //! the kernel's parameters from a fault file and runs replicas in parallel ([`run`]).
 
+pub mod bench;
 pub mod input;
 pub mod run;
 

@@ -7,7 +7,8 @@ use crate::progress::Progress;
 use crate::scenario::ic_faults::{IcFaults, Span};
 use anyhow::{bail, Result};
 use ictwin_kernels::ic::{
-    agg_len, cause, field, record_len, simulate_ic_replica, IcParams, IcRecord, IcSizes, IcState, NEVER,
+    agg_len, cause, field, record_len, simulate_ic_replica, IcParams, IcRecord, IcSizes, IcState, MAX_TIME_MS, NEVER,
+    SLOT_BITS,
 };
 use ictwin_kernels::table::TABLE_STRIDE;
 use rayon::prelude::*;
@@ -236,6 +237,19 @@ const CHUNK: u32 = 16;
 pub fn run(input: &IcInput, prep: &IcPrepared, progress: &Progress, stop: &AtomicBool) -> Result<IcTotals> {
     let topo = input.topology();
     let sizes = IcSizes::of(&topo, prep.params.years);
+    if sizes.slots() >= 1 << SLOT_BITS {
+        bail!(
+            "the topology has {} components, nodes and providers; the IC kernel takes fewer than {}",
+            sizes.slots(),
+            1u32 << SLOT_BITS
+        );
+    }
+    if prep.params.horizon_ms() > MAX_TIME_MS {
+        bail!(
+            "{} years per replica is beyond the IC kernel's clock (2^44 ms)",
+            prep.params.years
+        );
+    }
     let subnets = topo.subnets() as usize;
     let done = AtomicU64::new(0);
     let chunks: Vec<u32> = (0..prep.replicas.div_ceil(CHUNK)).collect();

@@ -15,6 +15,26 @@ pub const CPU_BENCH_HEADER: &str = "date,cpu,threads,scenario,replicas,rounds,ph
 /// Header of `results/bench/gpu.csv`.
 pub const GPU_BENCH_HEADER: &str = "date_utc,device,backend,device_type,driver,scenario,nodes,replicas,rounds,model_s,replica_rounds_per_s,philox_blocks_per_replica_round,philox_only_s,philox_only_replica_rounds_per_s,ratio_to_philox_only,command";
 
+/// Header of `ic.csv` (`ictwin bench-ic`).
+pub const IC_BENCH_HEADER: &str = "date,cpu,threads,topology,ic_years,events_per_ic_year,philox_blocks_per_ic_year,ic_years_per_s,philox_only_ic_years_per_s,ratio";
+
+/// An `ic.csv` row: today's date, this host's CPU, `threads` workers, the topology, the
+/// measurement.
+pub fn ic_bench_record(r: &crate::ic::bench::IcBenchRow, topology: &str, threads: usize) -> String {
+    csv_line(&[
+        utc_date(),
+        host_cpu(),
+        threads.to_string(),
+        topology.to_string(),
+        format!("{:.0}", r.ic_years),
+        format!("{:.1}", r.events_per_ic_year),
+        format!("{:.1}", r.blocks_per_ic_year),
+        format!("{:.0}", r.ic_years_per_s),
+        format!("{:.0}", r.philox_only_ic_years_per_s),
+        format!("{:.4}", r.ic_years_per_s / r.philox_only_ic_years_per_s),
+    ])
+}
+
 /// A `cpu.csv` row: today's date, this host's CPU, `threads` workers, the measurement.
 pub fn cpu_bench_record(r: &CpuBenchRow, threads: usize) -> String {
     csv_line(&[

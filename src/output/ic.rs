@@ -7,6 +7,7 @@ use super::{build_info, csv_line, fmt_f, host_info};
 use crate::ic::{IcInput, IcTotals};
 use crate::scenario::ic_faults::IcFaults;
 use crate::stats::wilson95;
+use crate::topology::Topology;
 use anyhow::Result;
 use ictwin_kernels::ic::{cause, duration_bin_lower_s, faults_tolerated, DURATION_BINS, YEAR_MS};
 
@@ -45,8 +46,9 @@ pub struct SubnetRow {
     pub replacements_per_year: f64,
     /// Stalled hours per year by cause ([`CAUSE_NAMES`]).
     pub cause_hours_per_year: [f64; cause::CAUSES],
-    /// The single event source (component, takeover or replacement) behind most of the
-    /// stalled time: (kind, name, share of the stalled time).
+    /// The single event source (component, takeover or replacement) whose events started the
+    /// episodes holding most of the stalled time: (kind, short name, share of the stalled
+    /// time): the event that tipped the subnet into a stall; other failures were already there.
     pub dominant: (String, String, f64),
 }
 
@@ -83,14 +85,15 @@ pub fn subnet_rows(input: &IcInput, t: &IcTotals) -> Vec<SubnetRow> {
                 let comps = input.topology().components() as usize;
                 let (kind, name) = if best < comps {
                     let (k, nm) = input.component_name(best as u32);
-                    (k.to_string(), nm.to_string())
+                    (k.to_string(), Topology::short_id(nm).to_string())
                 } else if best < comps + input.nodes.len() as usize {
-                    ("replacement".into(), input.nodes.names[best - comps].clone())
-                } else {
                     (
-                        "takeover".into(),
-                        input.providers.names[best - comps - input.nodes.len() as usize].clone(),
+                        "replacement".into(),
+                        Topology::short_id(&input.nodes.names[best - comps]).to_string(),
                     )
+                } else {
+                    let p = &input.providers.names[best - comps - input.nodes.len() as usize];
+                    ("takeover".into(), Topology::short_id(p).to_string())
                 };
                 (kind, name, share)
             };

@@ -26,6 +26,9 @@ use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// Most years per replica (the kernel's event times stop at 2^44 ms, 557 years).
+pub const MAX_YEARS: u32 = 500;
+
 /// The embedded default fault file (`experiments/ic/faults-default.toml`).
 pub const DEFAULT_FAULTS: &str = include_str!("../../experiments/ic/faults-default.toml");
 
@@ -194,7 +197,7 @@ impl Default for Nns {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IcRunSize {
-    /// Years per replica (1..=1000).
+    /// Years per replica (1..=[`MAX_YEARS`]).
     #[serde(default = "one")]
     pub years: u32,
     /// Replicas (1..=u32::MAX).
@@ -293,10 +296,10 @@ impl IcFaults {
         hours(self.nns.detect_hours, "nns.detect_hours".into())?;
         hours(self.nns.catch_up_hours, "nns.catch_up_hours".into())?;
         self.nns.governance.check().map_err(|m| ("nns.governance".into(), m))?;
-        if !(1..=1000).contains(&self.run.years) {
+        if !(1..=MAX_YEARS).contains(&self.run.years) {
             return Err((
                 "run.years".into(),
-                format!("must be in 1..=1000, got {}", self.run.years),
+                format!("must be in 1..={MAX_YEARS}, got {}", self.run.years),
             ));
         }
         if !(1..=u32::MAX as u64).contains(&self.run.replicas) {

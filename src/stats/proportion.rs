@@ -200,7 +200,13 @@ pub fn wilson95(events: f64, trials: f64) -> (f64, f64) {
     let d = 1.0 + z * z / trials;
     let centre = (p + z * z / (2.0 * trials)) / d;
     let half = z * ((p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)).sqrt()) / d;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    let lo = if events <= 0.0 { 0.0 } else { (centre - half).max(0.0) };
+    let hi = if events >= trials {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lo, hi)
 }
 
 #[cfg(test)]

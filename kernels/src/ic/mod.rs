@@ -49,7 +49,7 @@ mod heap;
 mod run;
 mod state;
 
-pub use heap::EventHeap;
+pub use heap::{EventHeap, MAX_TIME_MS, SLOT_BITS};
 pub use run::simulate_ic_replica;
 pub use state::{IcSizes, IcState};
 

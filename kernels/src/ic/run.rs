@@ -104,6 +104,16 @@ impl Run<'_, '_, '_> {
         self.table_ms(offset, word).max(1)
     }
 
+    /// Queues `slot` at `t` unless that is at or past the horizon (it would never be
+    /// processed; keeping it out keeps the heap small: most components do not change within
+    /// a year).
+    #[inline]
+    fn schedule(&mut self, t: u64, slot: u32) {
+        if t < self.horizon {
+            self.st.heap.push(t, slot);
+        }
+    }
+
     fn level_of(&self, c: u32) -> usize {
         self.bounds.iter().position(|&b| c < b).unwrap_or(level::LEVELS)
     }
@@ -187,7 +197,7 @@ impl Run<'_, '_, '_> {
                 self.span_ms(self.p.repair_table[l], w[1])
             };
             self.st.transitions[c as usize] = 1;
-            self.st.heap.push(dur, c);
+            self.schedule(dur, c);
             if !is_up {
                 self.st.up[c as usize] = 0;
                 if c < self.nodes {
@@ -210,7 +220,7 @@ impl Run<'_, '_, '_> {
                     self.span_ms(self.p.takeover_table, w[1])
                 };
                 self.st.takeover_transitions[q as usize] = 1;
-                self.st.heap.push(dur, self.comps + self.nodes + q);
+                self.schedule(dur, self.comps + self.nodes + q);
                 if !honest {
                     self.st.taken[q as usize] = 1;
                     let c = self.topo.component(level::PROVIDER, q);
@@ -340,7 +350,7 @@ impl Run<'_, '_, '_> {
         self.st.down_since[nu] = t;
         if self.st.stage[nu] == stage::IDLE {
             self.st.stage[nu] = stage::DETECT;
-            self.st.heap.push(t.saturating_add(self.p.detect_ms), self.comps + n);
+            self.schedule(t.saturating_add(self.p.detect_ms), self.comps + n);
         }
     }
 
@@ -371,7 +381,7 @@ impl Run<'_, '_, '_> {
         } else {
             self.span_ms(self.p.repair_table[l], w[0])
         };
-        self.st.heap.push(t.saturating_add(dur), c);
+        self.schedule(t.saturating_add(dur), c);
         if c < self.nodes {
             self.set_node_down(c, !now_up, t, c);
         } else {
@@ -399,7 +409,7 @@ impl Run<'_, '_, '_> {
             self.exp_ms(w[0], self.p.takeover_mtbf_ms)
         };
         let slot = self.comps + self.nodes + q;
-        self.st.heap.push(t.saturating_add(dur), slot);
+        self.schedule(t.saturating_add(dur), slot);
         let c = self.topo.component(level::PROVIDER, q);
         let g = (c - self.nodes) as usize;
         for i in self.topo.group_start[g]..self.topo.group_start[g + 1] {
@@ -430,13 +440,13 @@ impl Run<'_, '_, '_> {
                 }
                 let due = self.st.down_since[nu].saturating_add(self.p.detect_ms);
                 if due > t {
-                    self.st.heap.push(due, slot);
+                    self.schedule(due, slot);
                     return;
                 }
                 self.st.stage[nu] = stage::GOVERN;
                 let w = self.words(self.st.pipelines[nu], n, stream::IC_REPLACEMENT);
                 let delay = self.table_ms(self.p.governance_table, w[0]);
-                self.st.heap.push(t.saturating_add(delay), slot);
+                self.schedule(t.saturating_add(delay), slot);
             }
             stage::GOVERN => {
                 let k = self.st.pipelines[nu];
@@ -451,7 +461,7 @@ impl Run<'_, '_, '_> {
                     self.rec[i] += 1;
                     if self.st.down[nu] > 0 {
                         self.st.stage[nu] = stage::DETECT;
-                        self.st.heap.push(t.saturating_add(self.p.detect_ms), slot);
+                        self.schedule(t.saturating_add(self.p.detect_ms), slot);
                     }
                 }
             }
@@ -525,7 +535,7 @@ impl Run<'_, '_, '_> {
         } else {
             self.st.flags[mu] |= SYNCING;
             self.st.stage[mu] = stage::CATCH_UP;
-            self.st.heap.push(t.saturating_add(self.p.catch_up_ms), self.comps + m);
+            self.schedule(t.saturating_add(self.p.catch_up_ms), self.comps + m);
         }
         let i = self.sub(s, field::REPLACED);
         self.rec[i] += 1;

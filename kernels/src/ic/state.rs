@@ -37,7 +37,7 @@ impl IcSizes {
 
     /// Length of the u64 buffer.
     pub fn u64_len(&self) -> usize {
-        self.nodes + 2 * self.subnets + self.slots()
+        self.nodes + 2 * self.subnets + self.slots() + 1
     }
 
     /// Length of the u32 buffer.
@@ -124,7 +124,7 @@ impl<'a> IcState<'a> {
         let down_since = take(&mut w64, z.nodes);
         let stall_since = take(&mut w64, z.subnets);
         let risk_since = take(&mut w64, z.subnets);
-        let heap_time = take(&mut w64, z.slots());
+        let heap_time = take(&mut w64, z.slots() + 1);
         let transitions = take(&mut w32, z.components);
         let subnet = take(&mut w32, z.nodes);
         let pipelines = take(&mut w32, z.nodes);
@@ -133,7 +133,6 @@ impl<'a> IcState<'a> {
         let stall_cause = take(&mut w32, z.subnets);
         let last_year = take(&mut w32, z.subnets);
         let takeover_transitions = take(&mut w32, z.providers);
-        let heap_slot = take(&mut w32, z.slots());
         let attr_count = take(&mut w32, z.subnets * z.attributes);
         IcState {
             down_since,
@@ -154,7 +153,7 @@ impl<'a> IcState<'a> {
             stage: take(&mut w8, z.nodes),
             taken: take(&mut w8, z.providers),
             year_stalled: take(&mut w8, z.years),
-            heap: EventHeap::new(heap_time, heap_slot),
+            heap: EventHeap::new(heap_time),
         }
     }
 }
