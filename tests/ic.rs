@@ -235,6 +235,7 @@ fn the_command_writes_its_files_and_rejects_bad_faults() {
         "--replicas",
         "200",
         "--quiet",
+        "--no-predict",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -295,7 +296,7 @@ fn committed_ic_results_are_reproducible() {
             .current_dir(root)
             .args(["ic", "experiments/topology/mainnet-2025-12.toml", "--faults"])
             .arg(format!("experiments/ic/faults-{name}.toml"))
-            .args(["--quiet", "--out"])
+            .args(["--quiet", "--no-predict", "--out"])
             .arg(&out)
             .status()
             .unwrap();
@@ -311,4 +312,54 @@ fn committed_ic_results_are_reproducible() {
         checked, 2,
         "results/ic/default and results/ic/correlated must be committed"
     );
+}
+
+/// The prediction's fit recovers a known processing time: "observed" rates made by the model
+/// itself at 100 ms (another seed) for two subnets of the fit half give back 100 ms within
+/// the search tolerance and the runs' noise; every subnet with a preset gets a row, and the
+/// declared split holds out every second one by short id.
+#[test]
+fn prediction_fit_recovers_a_known_processing_time() {
+    use ictwin::ic::predict::{predict, subnet_scenario, Observed, PredictSize};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let topo = ictwin::topology::load(&root.join("experiments/topology/mainnet-2025-12.toml")).unwrap();
+    let dir = root.join("experiments/topology");
+    let size = PredictSize {
+        replicas: 512,
+        rounds: 60,
+        seed: 5,
+    };
+    let mut shorts: Vec<(String, usize)> = topo
+        .subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (ictwin::topology::Topology::short_id(&s.id).to_string(), i))
+        .collect();
+    shorts.sort();
+    let stop = AtomicBool::new(false);
+    let mut observed = std::collections::HashMap::new();
+    for (short, i) in [&shorts[0], &shorts[2]] {
+        let truth = PredictSize {
+            replicas: 2048,
+            seed: 99,
+            ..size
+        };
+        let sc = subnet_scenario(&topo, &dir, *i, 100.0, truth).unwrap();
+        let prep = ictwin::coarse::prepare(&sc).unwrap();
+        let agg = ictwin::coarse::run_cpu(&prep, &|_| {}, &stop).unwrap();
+        let st = ictwin::stats::from_aggregates(&agg);
+        observed.insert(
+            short.clone(),
+            Observed {
+                block_rate_per_s: st.block_rate_per_s,
+                mean_rank: 0.0,
+            },
+        );
+    }
+    let (p, preds) = predict(&topo, &dir, &observed, size, &stop).unwrap();
+    assert!((p - 100.0).abs() <= 5.0, "fitted {p} ms, truth 100 ms");
+    assert_eq!(preds.len(), 47);
+    let held: Vec<&str> = preds.iter().filter(|p| p.held_out).map(|p| p.subnet.as_str()).collect();
+    assert_eq!(held.len(), 23);
+    assert!(held.contains(&shorts[1].0.as_str()) && !held.contains(&shorts[0].0.as_str()));
 }

@@ -8,6 +8,6 @@ cargo build --release
 for f in experiments/ic/faults-*.toml; do
     name=$(basename "$f" .toml)
     ./target/release/ictwin ic experiments/topology/mainnet-2025-12.toml --faults "$f" --quiet \
-        --out "results/ic/${name#faults-}"
+        --no-predict --out "results/ic/${name#faults-}"
 done
 ./target/release/ictwin bench-ic --out results/bench/ic.csv

@@ -2,14 +2,16 @@
 //! takeovers and NNS replacement; availability per subnet and IC-wide, with plots.
 
 use anyhow::{bail, Result};
+use ictwin::ic::predict::{predict, read_observed, PredictSize};
 use ictwin::ic::{self, IcInput};
 use ictwin::output::ic::{availability_csv, durations_csv, ic_csv, ic_fields, manifest_json, render, subnet_rows};
 use ictwin::output::ic_plot::ic_plots;
+use ictwin::output::ic_predict::{prediction_fields, prediction_plot, subnets_csv};
 use ictwin::output::OutDir;
 use ictwin::progress::{stop_flag, Progress};
 use ictwin::scenario::ic_faults::{load_faults, MAX_YEARS};
 use ictwin::topology;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `ictwin ic` (flags override the fault file's `[run]`).
 #[derive(Clone, Debug, clap::Args)]
@@ -37,9 +39,33 @@ pub struct IcArgs {
     /// Worker threads, 1 to 1024 (default: all cores).
     #[arg(long, value_parser = super::args::threads)]
     pub threads: Option<u32>,
+    /// Real-IC data directory (its `subnets.csv`) for the per-subnet prediction; default
+    /// `$ICTWIN_REAL_IC_DATA`, else `../shared/data/real-ic` when it exists.
+    #[arg(long)]
+    pub observed: Option<PathBuf>,
+    /// Skip the per-subnet prediction (no `subnets.csv`).
+    #[arg(long)]
+    pub no_predict: bool,
+    /// Replicas of each subnet's coarse run in the prediction.
+    #[arg(long, default_value_t = 512)]
+    pub predict_replicas: u64,
+    /// Round steps per replica of each subnet's coarse run in the prediction.
+    #[arg(long, default_value_t = 200)]
+    pub predict_rounds: u64,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The real-IC data directory of the prediction, if any.
+fn observed_dir(a: &IcArgs) -> Option<PathBuf> {
+    if a.no_predict {
+        return None;
+    }
+    a.observed
+        .clone()
+        .or_else(|| std::env::var_os("ICTWIN_REAL_IC_DATA").map(PathBuf::from))
+        .or_else(|| Some(PathBuf::from("../shared/data/real-ic")).filter(|d| d.join("subnets.csv").is_file()))
 }
 
 /// `ictwin ic`.
@@ -62,6 +88,23 @@ pub fn cmd_ic(a: &IcArgs) -> Result<()> {
         faults.run.seed = s;
     }
     let input = IcInput::from_topology(&topo, faults.nns.keep_limits)?;
+    let observed = match observed_dir(a) {
+        Some(d) => Some(read_observed(&d)?),
+        None => None,
+    };
+    let size = PredictSize {
+        replicas: a.predict_replicas,
+        rounds: a.predict_rounds,
+        seed: faults.run.seed,
+    };
+    if observed.is_some()
+        && (!(1..=u32::MAX as u64).contains(&size.replicas) || !(1..=u32::MAX as u64).contains(&size.rounds))
+    {
+        bail!(
+            "--predict-replicas and --predict-rounds must be between 1 and {}",
+            u32::MAX
+        );
+    }
     let prep = ic::prepare(&faults);
     let out_dir = a
         .out
@@ -85,12 +128,30 @@ pub fn cmd_ic(a: &IcArgs) -> Result<()> {
         ("stall-durations.csv".into(), durations_csv(&totals).into_bytes()),
     ];
     files.extend(ic_plots(&topo.name, &rows, &totals)?);
+    let mut prediction = None;
+    if let Some(obs) = &observed {
+        let dir = a.topology.parent().unwrap_or(Path::new("."));
+        if !a.quiet {
+            eprintln!("predicting each subnet (fit of the processing time on half of them)...");
+        }
+        let (p, preds) = pool.install(|| predict(&topo, dir, obs, size, stop_flag()))?;
+        files.push(("subnets.csv".into(), subnets_csv(&preds).into_bytes()));
+        let fields = prediction_fields(p, &preds);
+        files.push(("prediction.csv".into(), ic_csv(&fields).into_bytes()));
+        files.extend(prediction_plot(&topo.name, &preds)?);
+        prediction = Some(fields);
+    }
     files.push((
         "manifest.json".into(),
         manifest_json(&a.topology.display().to_string(), &faults_origin, &faults)?.into_bytes(),
     ));
     out.commit(&files)?;
     print!("{}", render(&rows, &ic));
+    if let Some(fields) = &prediction {
+        for (k, v) in fields {
+            println!("  {k:<40} {v}");
+        }
+    }
     let ic_years = totals.replicas as f64 * totals.years as f64;
     println!(
         "  {:<40} {:.0} IC-years in {:.2} s ({:.0} IC-years/s, {} threads)",

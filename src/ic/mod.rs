@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod input;
+pub mod predict;
 pub mod run;
 
 pub use input::{DataCenterRow, IcInput, NodeRow};

@@ -13,6 +13,7 @@
 //!   [`sweep_plot`]: the sweep's SVG and PNG plots;
 //! - [`calibration`]: the calibration file and `<stem>-fit.csv`; [`bench`]: benchmark CSVs;
 //! - [`ic`]: `availability.csv`, `ic.csv`, `stall-durations.csv` of `ictwin ic`; [`ic_plot`]: its plots;
+//!   [`ic_predict`]: its real-subnet prediction (`subnets.csv`, `prediction.csv`, scatter plot);
 //! - this module: number formatting and descriptions of the host and build.
 
 pub mod atomic;
@@ -21,6 +22,7 @@ pub mod calibration;
 pub mod fine;
 pub mod ic;
 pub mod ic_plot;
+pub mod ic_predict;
 pub mod merge;
 pub mod run_dir;
 pub mod shard;
