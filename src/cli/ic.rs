@@ -10,7 +10,7 @@ use ictwin::output::ic_predict::{prediction_fields, prediction_plot, subnets_csv
 use ictwin::output::OutDir;
 use ictwin::progress::{stop_flag, Progress};
 use ictwin::scenario::ic_faults::{load_faults, MAX_YEARS};
-use ictwin::topology;
+use ictwin::topology::{self, Topology};
 use std::path::{Path, PathBuf};
 
 /// Options of `ictwin ic` (flags override the fault file's `[run]`).
@@ -89,7 +89,25 @@ pub fn cmd_ic(a: &IcArgs) -> Result<()> {
     }
     let input = IcInput::from_topology(&topo, faults.nns.keep_limits)?;
     let observed = match observed_dir(a) {
-        Some(d) => Some(read_observed(&d)?),
+        Some(d) => {
+            let obs = read_observed(&d)?;
+            // Only a topology of the observed network (its subnets, with presets) is predicted.
+            let known = topo
+                .subnets
+                .iter()
+                .filter(|s| s.preset.is_some() && obs.contains_key(Topology::short_id(&s.id)))
+                .count();
+            if known == 0 {
+                eprintln!(
+                    "note: no subnet of {} has both a scenario preset and observed data in {}: no prediction",
+                    a.topology.display(),
+                    d.display()
+                );
+                None
+            } else {
+                Some(obs)
+            }
+        }
         None => None,
     };
     let size = PredictSize {
