@@ -344,7 +344,7 @@ fn prediction_fit_recovers_a_known_processing_time() {
             seed: 99,
             ..size
         };
-        let sc = subnet_scenario(&topo, &dir, *i, 100.0, truth).unwrap();
+        let sc = subnet_scenario(&topo, &dir, *i, Some(100.0), truth).unwrap();
         let prep = ictwin::coarse::prepare(&sc).unwrap();
         let agg = ictwin::coarse::run_cpu(&prep, &|_| {}, &stop).unwrap();
         let st = ictwin::stats::from_aggregates(&agg);
@@ -357,6 +357,7 @@ fn prediction_fit_recovers_a_known_processing_time() {
         );
     }
     let (p, preds) = predict(&topo, &dir, &observed, size, &stop).unwrap();
+    let p = p.expect("fitted");
     assert!((p - 100.0).abs() <= 5.0, "fitted {p} ms, truth 100 ms");
     assert_eq!(preds.len(), 47);
     let held: Vec<&str> = preds.iter().filter(|p| p.held_out).map(|p| p.subnet.as_str()).collect();

@@ -89,34 +89,22 @@ pub fn cmd_ic(a: &IcArgs) -> Result<()> {
     }
     let input = IcInput::from_topology(&topo, faults.nns.keep_limits)?;
     let observed = match observed_dir(a) {
-        Some(d) => {
-            let obs = read_observed(&d)?;
-            // Only a topology of the observed network (its subnets, with presets) is predicted.
-            let known = topo
-                .subnets
-                .iter()
-                .filter(|s| s.preset.is_some() && obs.contains_key(Topology::short_id(&s.id)))
-                .count();
-            if known == 0 {
-                eprintln!(
-                    "note: no subnet of {} has both a scenario preset and observed data in {}: no prediction",
-                    a.topology.display(),
-                    d.display()
-                );
-                None
-            } else {
-                Some(obs)
-            }
-        }
-        None => None,
+        Some(d) => read_observed(&d)?,
+        None => Default::default(),
     };
+    // Each subnet with a scenario preset gets its own coarse run (subnets.csv); with observed
+    // data for its subnets the processing time is fitted and the prediction compared.
+    let predicting = !a.no_predict && topo.subnets.iter().any(|s| s.preset.is_some());
+    let compared = topo
+        .subnets
+        .iter()
+        .any(|s| s.preset.is_some() && observed.contains_key(Topology::short_id(&s.id)));
     let size = PredictSize {
         replicas: a.predict_replicas,
         rounds: a.predict_rounds,
         seed: faults.run.seed,
     };
-    if observed.is_some()
-        && (!(1..=u32::MAX as u64).contains(&size.replicas) || !(1..=u32::MAX as u64).contains(&size.rounds))
+    if predicting && (!(1..=u32::MAX as u64).contains(&size.replicas) || !(1..=u32::MAX as u64).contains(&size.rounds))
     {
         bail!(
             "--predict-replicas and --predict-rounds must be between 1 and {}",
@@ -147,17 +135,26 @@ pub fn cmd_ic(a: &IcArgs) -> Result<()> {
     ];
     files.extend(ic_plots(&topo.name, &rows, &totals)?);
     let mut prediction = None;
-    if let Some(obs) = &observed {
+    if predicting {
         let dir = a.topology.parent().unwrap_or(Path::new("."));
         if !a.quiet {
-            eprintln!("predicting each subnet (fit of the processing time on half of them)...");
+            eprintln!(
+                "running each subnet's coarse model{}...",
+                if compared {
+                    " (fitting the processing time on half of them)"
+                } else {
+                    ""
+                }
+            );
         }
-        let (p, preds) = pool.install(|| predict(&topo, dir, obs, size, stop_flag()))?;
+        let (p, preds) = pool.install(|| predict(&topo, dir, &observed, size, stop_flag()))?;
         files.push(("subnets.csv".into(), subnets_csv(&preds).into_bytes()));
-        let fields = prediction_fields(p, &preds);
-        files.push(("prediction.csv".into(), ic_csv(&fields).into_bytes()));
-        files.extend(prediction_plot(&topo.name, &preds)?);
-        prediction = Some(fields);
+        if compared {
+            let fields = prediction_fields(p, &preds);
+            files.push(("prediction.csv".into(), ic_csv(&fields).into_bytes()));
+            files.extend(prediction_plot(&topo.name, &preds)?);
+            prediction = Some(fields);
+        }
     }
     files.push((
         "manifest.json".into(),

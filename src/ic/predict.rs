@@ -114,12 +114,13 @@ fn predictable(topo: &Topology) -> Vec<(usize, bool)> {
     held
 }
 
-/// Subnet `s`'s scenario: its preset, its dead nodes crashed, processing time `processing_ms`.
+/// Subnet `s`'s scenario: its preset, its dead nodes crashed, processing time `processing_ms`
+/// (`None`: the preset's own).
 pub fn subnet_scenario(
     topo: &Topology,
     topo_dir: &Path,
     s: usize,
-    processing_ms: f64,
+    processing_ms: Option<f64>,
     size: PredictSize,
 ) -> Result<Scenario> {
     let sub = &topo.subnets[s];
@@ -130,7 +131,9 @@ pub fn subnet_scenario(
     let mut sc = scenario::load(Some(&topo_dir.join(preset)))?.scenario;
     sc.name = Topology::short_id(&sub.id).to_string();
     sc.faults.crashed = sub.dead_nodes;
-    sc.node.processing = Delay::Constant { ms: processing_ms };
+    if let Some(ms) = processing_ms {
+        sc.node.processing = Delay::Constant { ms };
+    }
     sc.run.replicas = size.replicas;
     sc.run.rounds = size.rounds;
     sc.run.seed = size.seed;
@@ -154,7 +157,7 @@ fn fit_loss(
 ) -> Result<f64> {
     let mut loss = 0.0;
     for &(s, obs) in fit {
-        let st = run_stats(&subnet_scenario(topo, dir, s, p, size)?, stop)?;
+        let st = run_stats(&subnet_scenario(topo, dir, s, Some(p), size)?, stop)?;
         loss += (st.block_rate_per_s.ln() - obs.block_rate_per_s.ln()).abs();
     }
     Ok(loss / fit.len() as f64)
@@ -162,14 +165,16 @@ fn fit_loss(
 
 /// Fits the processing time on the fit half (golden section, to 1 ms) and predicts every
 /// subnet with a preset. `topo_dir` resolves the presets; `observed` keys are short ids.
-/// Returns the fitted processing time (ms) and the predictions.
+/// Returns the fitted processing time (ms; `None` when no subnet of the fit half has
+/// observed data: every subnet then runs with its preset's own processing time) and the
+/// predictions.
 pub fn predict(
     topo: &Topology,
     topo_dir: &Path,
     observed: &HashMap<String, Observed>,
     size: PredictSize,
     stop: &AtomicBool,
-) -> Result<(f64, Vec<SubnetPrediction>)> {
+) -> Result<(Option<f64>, Vec<SubnetPrediction>)> {
     let subnets = predictable(topo);
     if subnets.is_empty() {
         bail!("no subnet of the topology has a scenario preset: nothing to predict");
@@ -181,9 +186,37 @@ pub fn predict(
         .filter_map(|&(s, _)| observed.get(&short(s)).map(|o| (s, *o)))
         .filter(|(_, o)| o.mean_rank < LOW_RANK)
         .collect();
-    if fit.is_empty() {
-        bail!("no subnet of the fit half has observed data with a mean rank below {LOW_RANK}");
+    let p = if fit.is_empty() {
+        None
+    } else {
+        Some(fit_processing(topo, topo_dir, &fit, size, stop)?)
+    };
+    let mut out = Vec::new();
+    for (s, held_out) in subnets {
+        let sub = &topo.subnets[s];
+        let stats = run_stats(&subnet_scenario(topo, topo_dir, s, p, size)?, stop)?;
+        out.push(SubnetPrediction {
+            subnet: short(s),
+            kind: sub.kind,
+            nodes: sub.size,
+            dead_nodes: sub.dead_nodes,
+            observed: observed.get(&short(s)).copied(),
+            held_out,
+            stats,
+        });
     }
+    Ok((p, out))
+}
+
+/// Golden-section search of the processing time (to 1 ms, rounded) minimising [`fit_loss`].
+fn fit_processing(
+    topo: &Topology,
+    topo_dir: &Path,
+    fit: &[(usize, Observed)],
+    size: PredictSize,
+    stop: &AtomicBool,
+) -> Result<f64> {
+    let fit = fit.to_vec();
     let (mut a, mut b) = (0.0, MAX_PROCESSING_MS);
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
@@ -202,22 +235,7 @@ pub fn predict(
             fd = fit_loss(topo, topo_dir, &fit, d, size, stop)?;
         }
     }
-    let p = ((a + b) / 2.0).round();
-    let mut out = Vec::new();
-    for (s, held_out) in subnets {
-        let sub = &topo.subnets[s];
-        let stats = run_stats(&subnet_scenario(topo, topo_dir, s, p, size)?, stop)?;
-        out.push(SubnetPrediction {
-            subnet: short(s),
-            kind: sub.kind,
-            nodes: sub.size,
-            dead_nodes: sub.dead_nodes,
-            observed: observed.get(&short(s)).copied(),
-            held_out,
-            stats,
-        });
-    }
-    Ok((p, out))
+    Ok(((a + b) / 2.0).round())
 }
 
 /// Spearman rank correlation of paired values (average ranks for ties); NaN below 3 pairs.

@@ -70,7 +70,7 @@ pub fn subnets_csv(preds: &[SubnetPrediction]) -> String {
 }
 
 /// Error summary: (column, value) pairs of `prediction.csv`.
-pub fn prediction_fields(processing_ms: f64, preds: &[SubnetPrediction]) -> Vec<(&'static str, String)> {
+pub fn prediction_fields(processing_ms: Option<f64>, preds: &[SubnetPrediction]) -> Vec<(&'static str, String)> {
     let errs = |held: bool, low: bool| -> Vec<(f64, f64, f64)> {
         preds
             .iter()
@@ -104,7 +104,7 @@ pub fn prediction_fields(processing_ms: f64, preds: &[SubnetPrediction]) -> Vec<
         .filter_map(|p| p.observed.map(|o| (o.mean_rank, p.stats.mean_notarized_rank)))
         .collect();
     vec![
-        ("fitted_processing_ms", fmt_f(processing_ms)),
+        ("fitted_processing_ms", fmt_f(processing_ms.unwrap_or(f64::NAN))),
         ("held_out_low_rank_subnets", held_low.0.to_string()),
         ("held_out_low_rank_within_5pct", fmt_f(held_low.1)),
         ("held_out_low_rank_median_abs_rel_error", fmt_f(held_low.2)),
