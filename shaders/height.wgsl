@@ -91,7 +91,7 @@ fn arrival_us(c: u32, j: u32) -> u64 {
         return cands[c].propose_us;
     }
     let w = words(KIND_BLOCK, word_block(c), 0u, j >> 2u);
-    return cands[c].propose_us + delay_us(w[j & 3u]);
+    return cands[c].propose_us + delay_us(w[j & 3u], cands[c].maker, j);
 }
 
 fn happens(s: u32, with_unknown: bool) -> bool {
@@ -132,7 +132,7 @@ fn fill_sigma(c: u32, who: vec4<u32>) {
             if ((bits >> x) & 1u) == 1u {
                 var d = 0lu;
                 if j != maker {
-                    d = delay_us(w[x]);
+                    d = delay_us(w[x], maker, j);
                 }
                 h_sigma[j] = max(propose + d, eligible_us(j, rank, h_height));
             }
@@ -171,7 +171,7 @@ fn quorum_arrivals(kind: u32, b: u32, senders: vec4<u32>, use_notar: bool) {
                         let send = select(h_sigma[j], h_notar[j], use_notar);
                         var d = 0lu;
                         if j != k {
-                            d = delay_us(w[x]);
+                            d = delay_us(w[x], j, k);
                         }
                         os_push(send + d);
                     }
@@ -216,7 +216,7 @@ fn relay(kind: u32, b: u32) {
                     let w = words(kind, b, k, g);
                     for (var x = 0u; x < 4u; x++) {
                         if ((useful >> x) & 1u) == 1u {
-                            let t = sat_add(h_tmp[4u * g + x], delay_us(w[x]));
+                            let t = sat_add(h_tmp[4u * g + x], delay_us(w[x], 4u * g + x, k));
                             if t < h_tmp[k] {
                                 h_tmp[k] = t;
                                 improved = with_node(improved, k, true);

@@ -152,12 +152,16 @@ fn mix32(w: u32) -> u32 {
     return x ^ (x >> 16u);
 }
 
-// One received message's delay, µs: the network delay times the calibrated delay scale, plus
+// One message's delay from `sender` to `receiver`, µs: the network delay times the calibrated
+// delay scale, plus the pair's base latency when p.latency_table is not 0 (not scaled), plus
 // the processing delay from the mixed word (views::delay_us).
-fn delay_us(word: u32) -> u64 {
+fn delay_us(word: u32, sender: u32, receiver: u32) -> u64 {
     var d = u64(table_sample(p.delay_table, word));
     if p.delay_scale_q16 != Q16_ONE {
         d = (d * u64(p.delay_scale_q16)) >> 16u;
+    }
+    if p.latency_table != 0u {
+        d += u64(tables[p.latency_table + sender * p.nodes + receiver]);
     }
     if p.processing != 0u {
         d += u64(table_sample(p.processing_table, mix32(word)));

@@ -24,6 +24,7 @@ fn build_proof_unit(c0: u32, honest_active: vec4<u32>) {
     cands[c0 + 1u].unit = u;
     let rank = cands[c0].rank;
     let propose = cands[c0].propose_us;
+    let maker = cands[c0].maker;
     for (var k = 0u; k < p.nodes; k++) {
         fuel += 1u;
         h_tmp[k] = NEVER;
@@ -39,8 +40,8 @@ fn build_proof_unit(c0: u32, honest_active: vec4<u32>) {
         let w1 = words(KIND_BLOCK, 2u * rank + 1u, 0u, g);
         for (var x = 0u; x < 4u; x++) {
             if ((bits >> x) & 1u) == 1u {
-                let a0 = delay_us(w0[x]);
-                let a1 = delay_us(w1[x]);
+                let a0 = delay_us(w0[x], maker, 4u * g + x);
+                let a1 = delay_us(w1[x], maker, 4u * g + x);
                 h_tmp[4u * g + x] = propose + max(a0, a1);
                 first1 = with_node(first1, 4u * g + x, a1 < a0);
             }

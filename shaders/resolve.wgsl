@@ -219,7 +219,7 @@ fn next_start_us(k: u32) -> u64 {
             if ((bits >> x) & 1u) == 1u {
                 var d = 0lu;
                 if j != k {
-                    d = delay_us(w[x]);
+                    d = delay_us(w[x], j, k);
                 }
                 h_sigma[j] = v_start[j] + d;
                 if h_sigma[j] <= goal {

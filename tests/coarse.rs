@@ -461,7 +461,7 @@ fn processing_delay_from_the_mixed_word_is_the_convolution() {
     };
     let prep = prepare(&s).unwrap();
     let mut us: Vec<u64> = (0..1u32 << 20)
-        .map(|k| ictwin_kernels::views::delay_us(&prep.params, &prep.tables, (k << 12) | 0x800))
+        .map(|k| ictwin_kernels::views::delay_us(&prep.params, &prep.tables, (k << 12) | 0x800, 0, 1))
         .collect();
     us.sort_unstable();
     let n = us.len() as f64;

@@ -197,7 +197,7 @@ impl<'a, const B: usize> Height<'a, B> {
             return cand.propose_us;
         }
         let w = self.words(kind::BLOCK, cand.word_block(), 0, j >> 2);
-        cand.propose_us + delay_us(self.p, self.tables, w[(j & 3) as usize])
+        cand.propose_us + delay_us(self.p, self.tables, w[(j & 3) as usize], cand.maker, j)
     }
 
     /// Earliest arrival at node `j` of a block of rank below candidate `c`'s that counts as a
@@ -234,7 +234,7 @@ impl<'a, const B: usize> Height<'a, B> {
                     let d = if j == cand.maker {
                         0
                     } else {
-                        delay_us(self.p, self.tables, w[x as usize])
+                        delay_us(self.p, self.tables, w[x as usize], cand.maker, j)
                     };
                     let e = views.eligible_us(self.p, j, cand.rank, self.height);
                     self.sigma[j as usize] = (cand.propose_us + d).max(e);
@@ -278,7 +278,7 @@ impl<'a, const B: usize> Height<'a, B> {
                         let d = if j == k {
                             0
                         } else {
-                            delay_us(self.p, self.tables, words[g as usize][x as usize])
+                            delay_us(self.p, self.tables, words[g as usize][x as usize], j, k)
                         };
                         os.push(send + d);
                     }
@@ -341,7 +341,13 @@ impl<'a, const B: usize> Height<'a, B> {
                 self.group_words(kind, b, k, mask, &mut words);
                 let mut best = tk;
                 for &m in &useful[..nu] {
-                    let d = delay_us(self.p, self.tables, words[(m >> 2) as usize][(m & 3) as usize]);
+                    let d = delay_us(
+                        self.p,
+                        self.tables,
+                        words[(m >> 2) as usize][(m & 3) as usize],
+                        m as u32,
+                        k,
+                    );
                     best = best.min(self.tmp[m as usize].saturating_add(d));
                 }
                 if best < tk {

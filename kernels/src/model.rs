@@ -14,9 +14,12 @@
 //! block makers are the first f+1 of another shuffle (stream `RANKING`), rank 0 first.
 //!
 //! # One height h (heights from 1; node k entered round h at its own start T_k, µs)
-//! All times are absolute µs; d(x -> k) is a fresh delay per message and receiver: the network
-//! delay plus, with `processing`, the receiver's processing delay (`[node] processing`,
-//! [`crate::views::delay_us`]); a node's own artifacts take no delay.
+//! All times are absolute µs; d(x -> k) is a fresh delay per message and receiver: with a
+//! latency matrix (`[network] latency_matrix`, `Params::latency_table`) the pair's base latency
+//! B[x][k] (fixed, row = sender, column = receiver; B[m][k] for a block from maker m), plus the
+//! network delay (then the per-message jitter) plus, with `processing`, the receiver's
+//! processing delay (`[node] processing`, [`crate::views::delay_us`]); a node's own artifacts
+//! take no delay. Without a matrix B = 0 and nothing else changes.
 //! 1. **Proposals.** The rank-r maker m proposes at P = T_m + r U unless, strictly before P,
 //!    it holds a block of lower rank or a notarization of h. An equivocating maker proposes
 //!    two blocks (each with its own delays). The block reaches k at P + d(m -> k).
@@ -95,7 +98,8 @@
 //!   finalization shares, 5 relayed finalizations, 6 beacon shares, 7 relayed equivocation
 //!   proofs (b = 2 rank of the unit; a unit's direct proof times read the kind-1 words of
 //!   both blocks, four receivers per block). A word's value depends only
-//!   on its address, so the order of computation is free; words whose value cannot change the
+//!   on its address, so the order of computation is free (the base latency B[s][r] is added
+//!   to the sample and depends on the pair only, not on the word); words whose value cannot change the
 //!   outcome are not computed (a relay from a node that holds the aggregate no earlier than the
 //!   receiver; beacon shares beyond the f+1-th arrival by the notarization).
 //! - Height h: committee shuffle (i, h, word / 4, `COMMITTEE`), ranking shuffle
@@ -107,7 +111,8 @@
 //! flight), 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 15 words, and proof times of 8 units x 128 u32 (4 KiB, kept across heights
 //! and written only for units): about 11 KiB per replica at any n <= 128, and no per-pair
-//! state (pair delays are recomputed from their word address). The WGSL twin sizes its
+//! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
+//! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
 //! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 120 bytes per node plus
 //! about 1.3 KiB, 7.1 KiB per invocation for n <= 48 and 16.7 KiB for n <= 128; between
 //! dispatches it keeps 12 words per node in device memory.

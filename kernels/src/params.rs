@@ -84,8 +84,11 @@ crate::shared_struct! {
         pub processing: u32,
         /// Offset of the processing-delay table, unit µs.
         pub processing_table: u32,
-        /// Padding to a multiple of 16 bytes (the WGSL uniform layout); always 0.
-        pub pad0: u32,
+        /// Offset of the n x n base-latency table (a subnet's geography, `[network]
+        /// latency_matrix`; row = sender, column = receiver), unit µs: every message from s to
+        /// r also takes `tables[latency_table + s nodes + r]` (see [`crate::views::delay_us`]).
+        /// 0: no matrix (the delay table always sits at offset 0, so a latency table never does).
+        pub latency_table: u32,
     }
 }
 

@@ -56,7 +56,7 @@ impl<'a, const B: usize> Height<'a, B> {
         self.units += 1;
         self.cands[c0].unit = u as u32;
         self.cands[c0 + 1].unit = u as u32;
-        let (p, rank) = (self.p, self.cands[c0].rank);
+        let (p, rank, maker) = (self.p, self.cands[c0].rank, self.cands[c0].maker);
         let propose = self.cands[c0].propose_us;
         for k in 0..p.nodes as usize {
             self.tmp[k] = NEVER;
@@ -73,8 +73,8 @@ impl<'a, const B: usize> Height<'a, B> {
             for x in 0..4 {
                 let k = 4 * g + x;
                 if (bits >> x) & 1 == 1 {
-                    let a0 = delay_us(p, self.tables, w0[x as usize]);
-                    let a1 = delay_us(p, self.tables, w1[x as usize]);
+                    let a0 = delay_us(p, self.tables, w0[x as usize], maker, k);
+                    let a1 = delay_us(p, self.tables, w1[x as usize], maker, k);
                     self.tmp[k as usize] = propose + a0.max(a1);
                     set(&mut first1, k, a1 < a0);
                 }

@@ -80,11 +80,14 @@ pub fn reference(
 ) -> RefOut {
     let n = p.nodes as usize;
     let nb = 2 * p.makers as usize;
-    let d = |kind: u32, b: u32, recv: u32, send: u32| {
+    // The message's words sit at (kind, b, recv, send); it goes from `from` to `to`.
+    let d = |kind: u32, b: u32, recv: u32, send: u32, from: u32, to: u32| {
         delay_us(
             p,
             tables,
             message_words(p, replica, step, kind, b, recv, send / 4)[(send % 4) as usize],
+            from,
+            to,
         )
     };
     let rank = |b: u32| b / 2;
@@ -108,7 +111,10 @@ pub fn reference(
     let send_proof = |q: &mut Queue, from: u32, r: u32, t: u64| {
         for m in 0..p.nodes {
             if contains(&honest, m) && m != from {
-                q.push(t + d(kind::EQUIV_PROOF, 2 * r, m, from), Ev::Proof { to: m, r });
+                q.push(
+                    t + d(kind::EQUIV_PROOF, 2 * r, m, from, from, m),
+                    Ev::Proof { to: m, r },
+                );
             }
         }
     };
@@ -138,7 +144,7 @@ pub fn reference(
                     let b = 2 * r + v;
                     for k in 0..p.nodes {
                         if contains(&active, k) {
-                            let at = if k == m { t } else { t + d(kind::BLOCK, b, 0, k) };
+                            let at = if k == m { t } else { t + d(kind::BLOCK, b, 0, k, m, k) };
                             q.push(at, Ev::Block { to: k, b });
                         }
                     }
@@ -171,7 +177,11 @@ pub fn reference(
                 signed[ju][b as usize] = true;
                 for k in 0..p.nodes {
                     if contains(&active, k) {
-                        let at = if k == j { t } else { t + d(kind::NOTAR_SHARE, b, k, j) };
+                        let at = if k == j {
+                            t
+                        } else {
+                            t + d(kind::NOTAR_SHARE, b, k, j, j, k)
+                        };
                         q.push(at, Ev::Share { to: k, b });
                     }
                 }
@@ -200,7 +210,7 @@ pub fn reference(
                 }
                 for m in 0..p.nodes {
                     if contains(&active, m) && m != to {
-                        q.push(t + d(kind::NOTAR_RELAY, b, m, to), Ev::Relay { to: m, b });
+                        q.push(t + d(kind::NOTAR_RELAY, b, m, to, to, m), Ev::Relay { to: m, b });
                     }
                 }
             }
@@ -227,7 +237,7 @@ pub fn reference(
             }
             let mut arr: Vec<u64> = senders
                 .iter()
-                .map(|&j| notar[j as usize] + if j == k { 0 } else { d(kind::FIN_SHARE, b, k, j) })
+                .map(|&j| notar[j as usize] + if j == k { 0 } else { d(kind::FIN_SHARE, b, k, j, j, k) })
                 .collect();
             arr.sort();
             heap.push(Reverse((arr[p.quorum as usize - 1], k)));
@@ -240,7 +250,7 @@ pub fn reference(
             done[k as usize] = t;
             for m in 0..p.nodes {
                 if contains(&active, m) && m != k && done[m as usize] == NEVER {
-                    heap.push(Reverse((t + d(kind::FIN_RELAY, b, m, k), m)));
+                    heap.push(Reverse((t + d(kind::FIN_RELAY, b, m, k, k, m), m)));
                 }
             }
         }
@@ -255,7 +265,7 @@ pub fn reference(
         }
         let mut arr: Vec<u64> = (0..p.nodes)
             .filter(|&j| contains(&signers, j))
-            .map(|j| views.start[j as usize] + if j == k { 0 } else { d(kind::BEACON, 0, k, j) })
+            .map(|j| views.start[j as usize] + if j == k { 0 } else { d(kind::BEACON, 0, k, j, j, k) })
             .collect();
         arr.sort();
         let beacon = arr[p.makers as usize - 1];
@@ -317,7 +327,13 @@ fn height_equals_event_simulation() {
         let f = (nodes - 1) / 3;
         let alpha = [0.8, 1.2, 2.0, 4.0][rng.below(4) as usize];
         let scale = [5_000.0, 50_000.0, 200_000.0, 600_000.0][rng.below(4) as usize];
-        let tables = pareto_table(scale, alpha);
+        let mut tables = pareto_table(scale, alpha);
+        // Every other case with a random base-latency matrix (geography, asymmetric).
+        let latency_table = (case % 2) * tables.len() as u32;
+        if latency_table != 0 {
+            let top = [20_000, 300_000][rng.below(2) as usize];
+            tables.extend((0..nodes * nodes).map(|_| rng.below(top) as u32));
+        }
         let p = Params {
             nodes,
             committee: 3 * f + 1,
@@ -331,6 +347,7 @@ fn height_equals_event_simulation() {
             seed_lo: case,
             seed_hi: 3,
             equivocation_proofs: rng.below(4).min(1) as u32,
+            latency_table,
             ..Default::default()
         };
         let faulty = rng.below(f as u64 + 1) as u32;

@@ -269,7 +269,7 @@ impl<'a, const B: usize> Height<'a, B> {
                     let d = if j == k {
                         0
                     } else {
-                        delay_us(p, self.tables, w[x as usize])
+                        delay_us(p, self.tables, w[x as usize], j, k)
                     };
                     if views.start[j as usize] + d <= target {
                         arrived += 1;
@@ -294,7 +294,7 @@ impl<'a, const B: usize> Height<'a, B> {
                     let d = if j == k {
                         0
                     } else {
-                        delay_us(p, self.tables, w[x as usize])
+                        delay_us(p, self.tables, w[x as usize], j, k)
                     };
                     os.push(views.start[j as usize] + d);
                 }

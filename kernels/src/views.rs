@@ -41,18 +41,26 @@ pub fn notary_delay_us(p: &Params, rank: u32, gap: u32) -> u64 {
     p.initial_notary_delay_us as u64 + extra
 }
 
-/// One received message's delay, µs: the network delay (times the calibrated delay scale)
-/// plus, with `p.processing`, the receiver's processing delay. Both come from the message's one
-/// uniform word: the processing quantile reads [`mix32`] of it, a bijection of the 32-bit
-/// words, so each part has its exact table distribution and the two are as independent as
-/// two draws of a good generator (`tests/coarse.rs` checks the sum against the convolution).
+/// One message's delay from `sender` to `receiver`, µs: the pair's base latency (when
+/// `p.latency_table` is not 0, from the n x n table there; not scaled), plus the network delay
+/// (the per-message jitter when a base latency is given; times the calibrated delay scale)
+/// plus, with `p.processing`, the receiver's processing delay. Both draws come from the
+/// message's one uniform word: the processing quantile reads [`mix32`] of it, a bijection of
+/// the 32-bit words, so each part has its exact table distribution and the two are as
+/// independent as two draws of a good generator (`tests/coarse.rs` checks the sum against the
+/// convolution). The base latency depends on the pair only, not on the word.
 #[inline(always)]
-pub fn delay_us(p: &Params, tables: &[u32], word: u32) -> u64 {
+pub fn delay_us(p: &Params, tables: &[u32], word: u32, sender: u32, receiver: u32) -> u64 {
     let d = table::sample(tables, p.delay_table, word) as u64;
     let d = if p.delay_scale_q16 == Q16_ONE {
         d
     } else {
         (d * p.delay_scale_q16 as u64) >> 16
+    };
+    let d = if p.latency_table != 0 {
+        d + tables[(p.latency_table + sender * p.nodes + receiver) as usize] as u64
+    } else {
+        d
     };
     if p.processing != 0 {
         d + table::sample(tables, p.processing_table, mix32(word)) as u64

@@ -1,6 +1,7 @@
 //! `ictwin topology`: topology files of the whole network: `import` (the real mainnet from
-//! `../shared/data/real-ic/`), `check` (Nakamoto coefficients and limit violations per subnet)
-//! and `generate` (synthetic topologies obeying the limits).
+//! `../shared/data/real-ic/`), `check` (Nakamoto coefficients and limit violations per
+//! subnet), `generate` (synthetic topologies obeying the limits) and `latency` (a subnet's matrix of
+//! one-way base latencies from its data centers' coordinates).
 
 use anyhow::{anyhow, Context, Result};
 use ictwin::topology::{self, check, generate, import, Topology};
@@ -32,6 +33,26 @@ pub enum TopologyCommand {
         after_long_help = "Example:\n  ictwin topology generate --subnets 60 --data-centers 120 --providers 100 --countries 35 --seed 1 --out /tmp/t.toml"
     )]
     Generate(GenerateArgs),
+    /// A subnet's one-way base-latency matrix (ms, row = sender, column = receiver, nodes in
+    /// file order) from its data centers' coordinates, for `[network] latency_matrix`.
+    #[command(
+        after_long_help = "Example:\n  ictwin topology latency experiments/topology/mainnet-2025-12.toml --subnet pae4o --out /tmp/pae4o.csv"
+    )]
+    Latency(LatencyArgs),
+}
+
+/// Options of `ictwin topology latency`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct LatencyArgs {
+    /// The topology file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The subnet: its id or short id (the first group of the principal).
+    #[arg(long)]
+    pub subnet: String,
+    /// Write the matrix as CSV to this file (default: print it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `ictwin topology import`.
@@ -109,6 +130,7 @@ pub fn cmd_topology(args: &TopologyArgs) -> Result<bool> {
         TopologyCommand::Import(a) => cmd_import(a).map(|()| true),
         TopologyCommand::Check(a) => cmd_check(a),
         TopologyCommand::Generate(a) => cmd_generate(a).map(|()| true),
+        TopologyCommand::Latency(a) => cmd_latency(a).map(|()| true),
     }
 }
 
@@ -216,4 +238,48 @@ fn cmd_generate(a: &GenerateArgs) -> Result<()> {
         &a.out,
         &["A synthetic topology (format: README.md, \"Topology files\").", &cmd],
     )
+}
+
+fn cmd_latency(a: &LatencyArgs) -> Result<()> {
+    let topo = topology::load(&a.file)?;
+    let model = topology::latency::LatencyModel::default();
+    let (s, m) = model.subnet_matrix(&topo, &a.subnet)?;
+    let dcs: Vec<String> = topo
+        .members(s)
+        .into_iter()
+        .map(|i| topo.data_centers[topo.nodes[i].data_center].id.clone())
+        .collect();
+    let comments = [
+        format!(
+            "One-way base latencies, ms (row = sender, column = receiver) of subnet {} of {} ({} nodes).",
+            topo.subnets[s].id,
+            topo.name,
+            m.len()
+        ),
+        format!("Data centers in node order: {}.", dcs.join(" ")),
+        format!(
+            "Model (src/topology/latency.rs): great circle / {:.2} km/ms x {} + {} ms per end; same data center {} ms.",
+            model.fibre_km_per_ms, model.route_inflation, model.access_ms, model.local_ms
+        ),
+        format!(
+            "Generated: ictwin topology latency {} --subnet {}",
+            a.file.display(),
+            a.subnet
+        ),
+    ];
+    let csv = topology::latency::matrix_csv(&m, &comments);
+    match &a.out {
+        Some(path) => {
+            write_atomic(path, &csv)?;
+            println!(
+                "{}: {} x {} matrix of subnet {}",
+                path.display(),
+                m.len(),
+                m.len(),
+                topo.subnets[s].id
+            );
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
 }

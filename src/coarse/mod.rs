@@ -19,7 +19,9 @@ pub struct Prepared {
     /// Kernel parameters (uniforms of the shaders).
     pub params: Params,
     /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, the
-    /// processing-delay table (µs) at `2 TABLE_STRIDE` if `[node] processing` is not 0.
+    /// processing-delay table (µs) at `2 TABLE_STRIDE` if `[node] processing` is not 0, then
+    /// the n x n base-latency table (µs, at `params.latency_table`) if `[network]
+    /// latency_matrix` is given.
     pub tables: Vec<u32>,
 }
 
@@ -43,7 +45,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
         (0, 0, u32::MAX)
     };
     let replicas = s.run.replicas as u32;
-    let params = Params {
+    let mut params = Params {
         nodes: n,
         committee: 3 * f + 1,
         quorum: 2 * f + 1,
@@ -83,6 +85,18 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
     tables.extend(exp1_table_q16());
     if params.processing != 0 {
         tables.extend(s.node.processing.table_us());
+    }
+    if let Some(m) = &s.network.latency {
+        if m.n != n {
+            bail!(
+                "{}: key `network.latency_matrix`: {} x {} matrix for {n} nodes",
+                s.name,
+                m.n,
+                m.n
+            );
+        }
+        params.latency_table = tables.len() as u32;
+        tables.extend(m.table_us());
     }
     Ok(Prepared { params, tables })
 }

@@ -154,6 +154,7 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
                 median_ms: 70.0,
                 sigma: 0.5,
             },
+            ..Network::default()
         },
         node: Default::default(),
         faults: Faults::default(),

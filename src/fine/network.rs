@@ -1,6 +1,8 @@
 //! The simulated network: per-message one-way delays drawn from the scenario's distribution
-//! (inverse CDF of a seeded uniform), delivered by full-mesh broadcast or over a gossip
-//! overlay in which every node relays to k random neighbours.
+//! (inverse CDF of a seeded uniform) plus, with `[network] latency_matrix`, the (sender,
+//! receiver) pair's base latency, delivered by full-mesh broadcast or over a gossip overlay in
+//! which every node relays to k random neighbours (each hop takes the base latency between
+//! its two endpoints).
 //!
 //! Gossip is computed as flooding: a message's arrival time at each node is its earliest
 //! arrival over overlay paths (Dijkstra with a fresh delay draw per traversed edge, in a
@@ -16,6 +18,8 @@ use std::collections::BinaryHeap;
 
 pub struct Network {
     delay: Delay,
+    /// Base latency per (sender, receiver), µs, row-major n x n; empty: none.
+    base_us: Vec<u64>,
     /// The receiver's processing delay (`[node] processing`), added to every message.
     processing: Delay,
     /// Undirected overlay adjacency (empty: full mesh).
@@ -35,8 +39,10 @@ fn open_unit(rng: &mut impl RngCore) -> f64 {
 impl Network {
     /// A network of `n` nodes; `fanout` = 0 for full mesh, else each node picks `fanout`
     /// distinct random neighbours (edges are used in both directions). Every message also
-    /// takes a `processing` delay at its receiver (a relay hop at each relaying node).
-    pub fn new(delay: Delay, processing: Delay, n: u32, fanout: u32, seed: u64) -> Self {
+    /// takes a `processing` delay at its receiver (a relay hop at each relaying node), and
+    /// `base_us[s n + r]` µs from s to r (row-major n x n; empty for none).
+    pub fn new(delay: Delay, processing: Delay, base_us: Vec<u64>, n: u32, fanout: u32, seed: u64) -> Self {
+        assert!(base_us.is_empty() || base_us.len() == (n as usize) * (n as usize));
         let mut rng = StdRng::seed_from_u64(seed);
         let mut overlay = vec![Vec::new(); if fanout > 0 { n as usize } else { 0 }];
         if fanout > 0 {
@@ -60,6 +66,7 @@ impl Network {
         }
         Network {
             delay,
+            base_us,
             processing,
             overlay,
             rng,
@@ -68,8 +75,18 @@ impl Network {
         }
     }
 
+    /// Whether messages go over a gossip overlay (else full mesh).
     pub fn is_gossip(&self) -> bool {
         !self.overlay.is_empty()
+    }
+
+    /// The base latency from `from` to `to`, µs (0 without a latency matrix).
+    pub fn base_us(&self, from: u32, to: u32) -> u64 {
+        if self.base_us.is_empty() {
+            0
+        } else {
+            self.base_us[(from as usize) * self.dist.len() + to as usize]
+        }
     }
 
     /// One message's delay, µs: its one-way network delay plus the receiver's processing
@@ -92,7 +109,7 @@ impl Network {
         if !self.is_gossip() {
             for j in 0..n {
                 if j != from {
-                    let d = self.sample_us();
+                    let d = self.sample_us() + self.base_us(from, j);
                     out.push((j, t_us + d));
                 }
             }
@@ -116,7 +133,7 @@ impl Network {
                     if self.dist[j as usize] <= t {
                         continue;
                     }
-                    let arr = t + self.sample_us();
+                    let arr = t + self.sample_us() + self.base_us(i, j);
                     if arr < self.dist[j as usize] {
                         self.dist[j as usize] = arr;
                         heap.push(Reverse((arr, j)));
@@ -134,11 +151,19 @@ impl Network {
         t_us + self.sample_us()
     }
 
-    /// Arrival time of `count` (> 0) messages sent together at `t_us` over one connection:
-    /// one delay for the whole batch (a reconnection's re-sent pool, say).
-    pub fn unicast_batch(&mut self, t_us: u64, count: u64) -> u64 {
+    /// Arrival time of a message node `from` sends node `to` at `t_us`: one delay plus the
+    /// pair's base latency.
+    pub fn unicast_between(&mut self, from: u32, to: u32, t_us: u64) -> u64 {
+        self.deliveries += 1;
+        t_us + self.sample_us() + self.base_us(from, to)
+    }
+
+    /// Arrival time of `count` (> 0) messages node `from` sends node `to` together at `t_us`
+    /// over one connection: one delay (plus the pair's base latency) for the whole batch (a
+    /// reconnection's re-sent pool, say).
+    pub fn unicast_batch(&mut self, from: u32, to: u32, t_us: u64, count: u64) -> u64 {
         self.deliveries += count;
-        t_us + self.sample_us()
+        t_us + self.sample_us() + self.base_us(from, to)
     }
 
     /// A uniform draw from the network's stream (for choices such as catch-up peers).
@@ -153,7 +178,14 @@ mod tests {
 
     #[test]
     fn mesh_reaches_everyone_after_one_delay() {
-        let mut net = Network::new(Delay::Constant { ms: 100.0 }, Delay::Constant { ms: 0.0 }, 5, 0, 1);
+        let mut net = Network::new(
+            Delay::Constant { ms: 100.0 },
+            Delay::Constant { ms: 0.0 },
+            Vec::new(),
+            5,
+            0,
+            1,
+        );
         let mut out = Vec::new();
         net.broadcast(2, 1000, |_| true, &mut out);
         assert_eq!(out.len(), 4);
@@ -162,7 +194,14 @@ mod tests {
 
     #[test]
     fn gossip_floods_along_shortest_paths_and_skips_non_relays() {
-        let mut net = Network::new(Delay::Constant { ms: 10.0 }, Delay::Constant { ms: 0.0 }, 200, 3, 7);
+        let mut net = Network::new(
+            Delay::Constant { ms: 10.0 },
+            Delay::Constant { ms: 0.0 },
+            Vec::new(),
+            200,
+            3,
+            7,
+        );
         let mut out = Vec::new();
         net.broadcast(0, 0, |_| true, &mut out);
         assert_eq!(out.len(), 199, "the overlay is connected");
@@ -177,5 +216,36 @@ mod tests {
         // Nobody relays: only the sender's neighbours hear it.
         net.broadcast(0, 0, |_| false, &mut out);
         assert_eq!(out.len(), net.overlay[0].len());
+    }
+
+    #[test]
+    fn base_latency_is_added_per_pair_and_per_hop() {
+        // 3 nodes, base[s][r] = 10 s + r ms, constant jitter 1 ms.
+        let base: Vec<u64> = (0..9u64)
+            .map(|i| {
+                if i / 3 == i % 3 {
+                    0
+                } else {
+                    (10 * (i / 3) + i % 3) * 1000
+                }
+            })
+            .collect();
+        let mut net = Network::new(
+            Delay::Constant { ms: 1.0 },
+            Delay::Constant { ms: 0.0 },
+            base.clone(),
+            3,
+            0,
+            1,
+        );
+        let mut out = Vec::new();
+        net.broadcast(2, 0, |_| true, &mut out);
+        assert_eq!(out, vec![(0, 21_000), (1, 22_000)]);
+        assert_eq!(net.unicast_between(0, 1, 5), 5 + 2_000);
+        // Gossip over the full triangle: 1 -> 0 direct (11 ms) or via 2 (13 + 21 ms).
+        let mut g = Network::new(Delay::Constant { ms: 1.0 }, Delay::Constant { ms: 0.0 }, base, 3, 2, 1);
+        g.broadcast(1, 0, |_| true, &mut out);
+        out.sort();
+        assert_eq!(out, vec![(0, 11_000), (2, 13_000)]);
     }
 }

@@ -103,6 +103,11 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
     if let Err((key, msg)) = s.network.delay.validate_and_load(base_dir) {
         return Err(err("network", &format!("delay.{key}"), msg));
     }
+    if let Some(file) = &s.network.latency_matrix {
+        let m = super::latency::LatencyMatrix::load(file, base_dir, n)
+            .map_err(|msg| err("network", "latency_matrix", msg))?;
+        s.network.latency = Some(m);
+    }
     if let Err((key, msg)) = s.node.processing.validate_and_load(base_dir) {
         return Err(err("node", &format!("processing.{key}"), msg));
     }

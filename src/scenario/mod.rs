@@ -7,6 +7,7 @@
 //! - this module: the tables (`[subnet]`, `[network]`, `[node]`, `[faults]`, `[protocol]`, `[run]`,
 //!   `[calibration]`);
 //! - [`fine`]: the `[fine]` table ([`FineConfig`]), read only by the fine engine;
+//! - [`latency`]: `[network] latency_matrix`, per-pair base latencies read from a CSV file;
 //! - [`ic_faults`]: the fault file of `ictwin ic` (failures, takeovers, NNS replacement);
 //! - `load`: reading, parsing, validating, command-line overrides, calibration files;
 //! - [`random`]: scenarios drawn at random from the coarse model's envelope;
@@ -14,6 +15,7 @@
 
 pub mod fine;
 pub mod ic_faults;
+pub mod latency;
 mod load;
 pub mod random;
 pub mod sweep;
@@ -109,8 +111,16 @@ pub struct Subnet {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
-    /// One-way message delay between two nodes.
+    /// One-way message delay between two nodes, ms; with `latency_matrix`, the per-message
+    /// jitter added to the pair's base latency.
     pub delay: Delay,
+    /// CSV file of the subnet's n x n one-way base latencies, ms (row = sender, column =
+    /// receiver), relative to the scenario file ([`latency`]); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_matrix: Option<String>,
+    /// The loaded `latency_matrix` (filled by the loader), or `None`.
+    #[serde(skip)]
+    pub latency: Option<latency::LatencyMatrix>,
 }
 
 impl Default for Network {
@@ -120,6 +130,8 @@ impl Default for Network {
                 median_ms: 70.0,
                 sigma: 0.5,
             },
+            latency_matrix: None,
+            latency: None,
         }
     }
 }

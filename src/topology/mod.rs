@@ -8,6 +8,8 @@
 //!   limits;
 //! - [`import`]: the real network from `../shared/data/real-ic/` and the data-center table;
 //! - [`generate`]: synthetic topologies that obey the limits, seeded;
+//! - [`latency`]: one-way base latency between data centers from their coordinates, and a
+//!   subnet's latency matrix;
 //! - `write`: a topology as TOML text, deterministic (the inverse of `load`).
 //!
 //! The decentralization limits are those of the NNS's "IC target topology" (motion proposal
@@ -16,6 +18,7 @@
 pub mod check;
 pub mod generate;
 pub mod import;
+pub mod latency;
 mod load;
 mod write;
 

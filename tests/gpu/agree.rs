@@ -278,3 +278,41 @@ fn long_replicas_run_in_several_slices() {
         assert_engines_agree(gpu, &s, &format!("long, {nodes} nodes"));
     }
 }
+
+/// A per-pair base-latency matrix (`[network] latency_matrix`, asymmetric, 1-250 ms) on top of
+/// the jitter: with every fault role, calibration (the scale applies to the jitter only) and
+/// node processing at 13 nodes, and with crashed nodes at 31.
+#[test]
+fn latency_matrix_is_identical_on_gpu_and_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, nodes, faults, extra, replicas, rounds) in [
+        (
+            "geo-13-roles",
+            13u32,
+            "silent = 1\nequivocating = 2\n",
+            "[node]\nprocessing = { dist = \"exponential\", min_ms = 1.0, mean_ms = 20.0 }\n[calibration]\ndelay_scale = 1.37\nround_overhead_ms = 12.5\n",
+            300,
+            40,
+        ),
+        ("geo-31-crashed", 31, "crashed = 2\n", "", 200, 30),
+    ] {
+        let rows: Vec<String> = (0..nodes)
+            .map(|s| {
+                (0..nodes)
+                    .map(|r| format!("{:.3}", ((s * 37 + r * 11) % 97) as f64 * 2.5 + 1.0 + (s > r) as u32 as f64))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        std::fs::write(dir.path().join(format!("{name}.csv")), rows.join("\n") + "\n").unwrap();
+        let text = format!(
+            "name = \"{name}\"\n[subnet]\nnodes = {nodes}\n[network]\nlatency_matrix = \"{name}.csv\"\ndelay = {{ dist = \"lognormal\", median_ms = 15.0, sigma = 0.6 }}\n[faults]\n{faults}[run]\nreplicas = {replicas}\nrounds = {rounds}\nseed = 5\n{extra}"
+        );
+        let s = scenario::parse(&text, name, dir.path())
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"))
+            .scenario;
+        assert!(prepare(&s).unwrap().params.latency_table != 0);
+        assert_engines_agree(gpu, &s, name);
+    }
+}

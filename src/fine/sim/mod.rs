@@ -175,9 +175,16 @@ impl Sim {
         let n = p.n;
         let sub = |k: u64| mix64(seed ^ mix64(k));
         let art = Artifacts::setup_until(n, p.f, sub(1), stop)?;
+        let base_us = s
+            .network
+            .latency
+            .as_ref()
+            .map(|m| m.table_us().into_iter().map(u64::from).collect())
+            .unwrap_or_default();
         let net = Network::new(
             s.network.delay.clone(),
             s.node.processing.clone(),
+            base_us,
             n,
             p.cfg.gossip_fanout,
             sub(2),

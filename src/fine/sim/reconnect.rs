@@ -34,7 +34,7 @@ impl Sim {
             if batch.is_empty() {
                 continue;
             }
-            let arrival = self.net.unicast_batch(t, batch.len() as u64);
+            let arrival = self.net.unicast_batch(j, i, t, batch.len() as u64);
             for msg in batch {
                 self.q.push(arrival, Ev::Deliver { to: i, msg });
             }

@@ -88,8 +88,8 @@ impl Sim {
             return self.schedule(t + self.p.unit_us, Ev::CatchUpReply { node: i, epoch, peer });
         }
         let peer = peers[self.net.uniform_below(peers.len() as u32) as usize];
-        let there = self.net.unicast(t);
-        let back = self.net.unicast(there);
+        let there = self.net.unicast_between(i, peer, t);
+        let back = self.net.unicast_between(peer, i, there);
         self.schedule(back, Ev::CatchUpReply { node: i, epoch, peer });
     }
 
