@@ -1,6 +1,7 @@
 //! Each real subnet's block rate and rank predicted from its own configuration: the coarse
 //! engine on the subnet's scenario preset (from the topology file), its dead nodes as crashed
-//! nodes, and one global parameter, the per-artifact processing time (`[node] processing`,
+//! nodes, its geography (base latencies between its members' data centers, [`subnet_scenario`]),
+//! and one global parameter, the per-artifact processing time (`[node] processing`,
 //! constant), fitted on a declared half of the subnets and reported on the other half.
 //!
 //! - **Split** (declared, not chosen by outcome): subnets sorted by short id; every second
@@ -16,9 +17,11 @@
 
 use crate::coarse;
 use crate::dist::Delay;
+use crate::scenario::latency::LatencyMatrix;
 use crate::scenario::{self, Scenario};
 use crate::stats::{self, RunStats};
-use crate::topology::{SubnetKind, Topology};
+use crate::topology::latency::LatencyModel;
+use crate::topology::{DataCenter, SubnetKind, Topology};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -114,8 +117,21 @@ fn predictable(topo: &Topology) -> Vec<(usize, bool)> {
     held
 }
 
-/// Subnet `s`'s scenario: its preset, its dead nodes crashed, processing time `processing_ms`
-/// (`None`: the preset's own).
+/// Per-message jitter on top of a subnet's base latencies (queueing, retransmission): an
+/// **assumption** (no per-pair measurement of the IC's links is published), lognormal with a
+/// median of 5 ms and sigma 0.5.
+pub const GEO_JITTER: Delay = Delay::Lognormal {
+    median_ms: 5.0,
+    sigma: 0.5,
+};
+
+/// Subnet `s`'s scenario: its preset, its dead nodes crashed, its own geography (the base
+/// latencies between its members' data centers, [`LatencyModel::default`], plus
+/// [`GEO_JITTER`] per message instead of the preset's delay distribution), processing time
+/// `processing_ms` (`None`: the preset's own). Node order: the members marked dead first
+/// (node ids below `crashed` are the crashed ones), then the others in file order; when the
+/// data counts more dead nodes than it marks, the first live members in file order stand in
+/// (the data does not say which node was dead on the last day).
 pub fn subnet_scenario(
     topo: &Topology,
     topo_dir: &Path,
@@ -131,6 +147,19 @@ pub fn subnet_scenario(
     let mut sc = scenario::load(Some(&topo_dir.join(preset)))?.scenario;
     sc.name = Topology::short_id(&sub.id).to_string();
     sc.faults.crashed = sub.dead_nodes;
+    let mut members = topo.members(s);
+    members.sort_by_key(|&i| !topo.nodes[i].dead);
+    let dcs: Vec<&DataCenter> = members
+        .iter()
+        .map(|&i| &topo.data_centers[topo.nodes[i].data_center])
+        .collect();
+    let m = LatencyModel::default().matrix(&dcs);
+    sc.network.latency = Some(LatencyMatrix {
+        n: m.len() as u32,
+        ms: m.into_iter().flatten().collect(),
+    });
+    sc.network.latency_matrix = Some(format!("<geography of {} in {}>", sc.name, topo.name));
+    sc.network.delay = GEO_JITTER;
     if let Some(ms) = processing_ms {
         sc.node.processing = Delay::Constant { ms };
     }
