@@ -243,7 +243,8 @@ mod tests {
         assert_eq!(out, vec![(0, 21_000), (1, 22_000)]);
         assert_eq!(net.unicast_between(0, 1, 5), 5 + 2_000);
         // Gossip over the full triangle: 1 -> 0 direct (11 ms) or via 2 (13 + 21 ms).
-        let mut g = Network::new(Delay::Constant { ms: 1.0 }, Delay::Constant { ms: 0.0 }, base, 3, 2, 1);
+        let mut g = Network::new(Delay::Constant { ms: 1.0 }, Delay::Constant { ms: 0.0 }, base, 3, 1, 1);
+        g.overlay = vec![vec![1, 2], vec![0, 2], vec![0, 1]];
         g.broadcast(1, 0, |_| true, &mut out);
         out.sort();
         assert_eq!(out, vec![(0, 11_000), (2, 13_000)]);
