@@ -48,7 +48,9 @@ impl Network {
         if fanout > 0 {
             for i in 0..n {
                 let mut picked = 0;
-                while picked < fanout.min(n - 1) {
+                // Stop when i already links to every other node (edges picked by others
+                // count): no new neighbour exists, and drawing on would never end.
+                while picked < fanout.min(n - 1) && overlay[i as usize].len() < (n - 1) as usize {
                     let j = rng.random_range(0..n);
                     if j != i && !overlay[i as usize].contains(&j) {
                         overlay[i as usize].push(j);
@@ -216,6 +218,26 @@ mod tests {
         // Nobody relays: only the sender's neighbours hear it.
         net.broadcast(0, 0, |_| false, &mut out);
         assert_eq!(out.len(), net.overlay[0].len());
+    }
+
+    #[test]
+    fn overlay_with_fanout_near_n_terminates() {
+        // Fanout 2 among 3 nodes: the third node's neighbours are all taken by the others'
+        // picks; the generator must stop instead of drawing forever.
+        for (n, k) in [(3, 2), (4, 3), (5, 4), (3, 9)] {
+            let net = Network::new(
+                Delay::Constant { ms: 1.0 },
+                Delay::Constant { ms: 0.0 },
+                Vec::new(),
+                n,
+                k,
+                7,
+            );
+            assert!(
+                net.overlay.iter().all(|adj| adj.len() == (n - 1) as usize),
+                "n {n} k {k}"
+            );
+        }
     }
 
     #[test]
