@@ -234,10 +234,27 @@ fn every_shipped_scenario_parses() {
             .count();
         assert!(n > 0, "no scenario found under experiments/{sub}/");
     }
+    let (mut faults, mut topologies) = (0, 0);
     for p in &files {
+        // experiments/ic/ holds `ictwin ic` fault files and experiments/topology/ topology
+        // files: each kind is checked with its own loader.
+        if p.starts_with("experiments/ic") {
+            ictwin::scenario::ic_faults::load_faults(Some(p)).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
+            faults += 1;
+            continue;
+        }
+        if p.starts_with("experiments/topology") {
+            ictwin::topology::load(p).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
+            topologies += 1;
+            continue;
+        }
         let l = ictwin::scenario::load(Some(p)).unwrap_or_else(|e| panic!("{}: {e:#}", p.display()));
         assert!(!l.scenario.name.is_empty());
     }
+    assert!(
+        faults >= 4 && topologies >= 1,
+        "{faults} fault files, {topologies} topologies"
+    );
 }
 
 /// `ictwin crypto-bench` prints a `[fine.costs]` table that can be pasted into a scenario.
