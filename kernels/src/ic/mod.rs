@@ -264,10 +264,8 @@ impl IcTopology<'_> {
     }
 }
 
-/// f of a subnet of `n` members: floor((n - 1) / 3).
-pub fn faults_tolerated(n: u32) -> u32 {
-    n.saturating_sub(1) / 3
-}
+/// f of a subnet of `n` members: floor((n - 1) / 3) (the one definition, in `params`).
+pub use crate::params::faults_tolerated;
 
 /// Read access to a replica record.
 pub struct IcRecord<'a>(pub &'a [u64]);
