@@ -40,8 +40,16 @@
 //!   after a replica's initial stall has a higher onset rate): use horizons (rounds x round
 //!   time) much longer than the stall episodes;
 //!   `tests/coarse.rs` checks it against the binomial P(more than f nodes down);
+//! - **certification** (rule 2 of the deployed-rules issue; [`crate::cert`]): the observer
+//!   holds the state of h certified when it has executed h and holds n - f certification
+//!   shares of h (its own included); **certification time** = that moment - T0, counted for
+//!   the heights it certifies (`F_CERTIFIED`, `F_CERT_US`). For a height both finalized and
+//!   certified at the observer, certification - finalization time is the time h spends
+//!   finalized but not certified; summed (`F_CERT_LAG_US`) and divided by the total round
+//!   and stall time it is the time average of finalized - certified height (Little's law):
+//!   **mean certification lag**;
 //! - calibrated overheads (`[calibration]`) are added to the coarse round and finalization
-//!   times only.
+//!   times only (the certification time includes both, as it follows the finalization).
 //!
 //! Ratios are per step: stalled / all steps, finalized / notarized steps; the block rate is
 //! notarized steps / (their total round time + time stalled), and the time-stalled ratio is
@@ -50,7 +58,7 @@
 /// Independent batches for batch-means confidence intervals.
 pub const BATCHES: u32 = 64;
 /// Counters per batch, indexed by the `F_*` constants.
-pub const BATCH_FIELDS: u32 = 8;
+pub const BATCH_FIELDS: u32 = 11;
 pub const F_NOTARIZED: u32 = 0;
 pub const F_STALLED: u32 = 1;
 pub const F_FINALIZED: u32 = 2;
@@ -64,6 +72,13 @@ pub const F_RANK0: u32 = 6;
 /// Simulated time spent stalled (waiting for a recovery) after the replica's first
 /// notarized height, µs (see "time stalled" above).
 pub const F_STALL_US: u32 = 7;
+/// Heights whose state the observer certified (see "certification" above).
+pub const F_CERTIFIED: u32 = 8;
+/// Sum of certification times (from the observer's round start) of certified heights, µs.
+pub const F_CERT_US: u32 = 9;
+/// Sum over heights both finalized and certified at the observer of certification time -
+/// finalization time, µs (the area under finalized - certified height; see "certification").
+pub const F_CERT_LAG_US: u32 = 10;
 
 /// Time histogram bins: 1 ms wide below 1024 ms, then 256 log-spaced bins per octave up to
 /// 2^22 ms; the last bin also holds everything above.

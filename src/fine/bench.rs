@@ -157,6 +157,7 @@ pub fn bench_scenario(n: u32, rounds: u64, fanout: u32) -> Scenario {
             ..Network::default()
         },
         node: Default::default(),
+        execution: Default::default(),
         faults: Faults::default(),
         protocol: Default::default(),
         run: Run {

@@ -35,6 +35,10 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "rank0_ratio",
     "stall_time_ratio",
     "stall_time_ratio_ci95",
+    "mean_certification_ms",
+    "mean_certification_ms_ci95",
+    "mean_certification_lag",
+    "mean_certification_lag_ci95",
     "safety_violations",
     "replica_rounds_per_s",
     "wall_s",
@@ -101,6 +105,10 @@ impl SummaryRow {
             fmt_f(s.rank0_ratio),
             fmt_f(s.stall_time_ratio),
             fmt_f(s.stall_time_ratio_ci95),
+            fmt_f(s.mean_certification_ms),
+            fmt_f(s.mean_certification_ms_ci95),
+            fmt_f(s.mean_certification_lag),
+            fmt_f(s.mean_certification_lag_ci95),
             self.safety_violations.map(|v| v.to_string()).unwrap_or_default(),
             format!("{rr:.0}"),
             format!("{:.3}", self.wall_s),
@@ -175,6 +183,14 @@ pub fn render_table(row: &SummaryRow) -> String {
                 s.mean_finalization_ms_ci95,
                 s.finalization_ms_p50,
                 s.finalization_ms_p99,
+            ),
+        ),
+        (
+            "certification (ms)",
+            format!(
+                "mean {}  lag {} heights",
+                pm(s.mean_certification_ms, s.mean_certification_ms_ci95),
+                pm(s.mean_certification_lag, s.mean_certification_lag_ci95)
             ),
         ),
         (

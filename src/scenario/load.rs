@@ -111,6 +111,9 @@ fn validate(s: &mut Scenario, text: &str, origin: &str, base_dir: &Path) -> Resu
     if let Err((key, msg)) = s.node.processing.validate_and_load(base_dir) {
         return Err(err("node", &format!("processing.{key}"), msg));
     }
+    if let Err((key, msg)) = s.execution.time.validate_and_load(base_dir) {
+        return Err(err("execution", &format!("time.{key}"), msg));
+    }
     let f = &s.faults;
     let faulty = f.crashed as u64 + f.silent as u64 + f.equivocating as u64;
     if faulty > n as u64 {

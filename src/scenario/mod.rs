@@ -72,6 +72,9 @@ pub struct Scenario {
     /// What a node itself adds to every message it receives (`[node]`); absent = nothing.
     #[serde(default, skip_serializing_if = "NodeTable::is_default")]
     pub node: NodeTable,
+    /// Execution of finalized blocks (`[execution]`); absent = instantaneous.
+    #[serde(default, skip_serializing_if = "Execution::is_default")]
+    pub execution: Execution,
     /// Which protocol rules of the deployed replica are modelled (`[protocol]`).
     #[serde(default)]
     pub protocol: Protocol,
@@ -169,6 +172,33 @@ impl NodeTable {
     }
 }
 
+/// `[execution]`: how long a node takes to execute one finalized block (rule 2 of the
+/// deployed-rules issue; `ictwin_kernels::cert`, results/real-ic/DEPLOYED-RULES.md section 2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Execution {
+    /// Execution time of one block, ms (any delay distribution; one draw per height, the same
+    /// at every node, since execution is deterministic). Nodes execute finalized blocks in
+    /// height order, one after the other, then sign a certification share of the state.
+    /// Default `constant 0`: no per-block figure is published (the scheduler's instruction
+    /// limit per round bounds the work, not its wall time).
+    #[serde(default = "zero_delay")]
+    pub time: Delay,
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Execution { time: zero_delay() }
+    }
+}
+
+impl Execution {
+    /// Instantaneous execution (the table is then left out of written scenarios).
+    pub fn is_default(&self) -> bool {
+        self.time == zero_delay()
+    }
+}
+
 /// `[faults]`: static faulty nodes (fixed node ids, see [`FineConfig`]) and dynamic failures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +239,13 @@ pub struct Protocol {
     /// rank > 0. False: always T0 + r U (the 2022 rule).
     #[serde(default = "default_true")]
     pub dynamic_block_maker_delay: bool,
+    /// Certification backlog (default true, as deployed; `rs/consensus/src/consensus/notary.rs`
+    /// and `consensus.rs`, `ictwin_kernels::cert`): the notary adds 2,000 ms x (finalized -
+    /// certified height) to every notary delay while that gap exceeds 1, and signs nothing
+    /// while notarized - certified height reaches 70. False: execution and certification are
+    /// still simulated and measured, but never slow consensus down.
+    #[serde(default = "default_true")]
+    pub certification_backlog: bool,
 }
 
 impl Default for Protocol {
@@ -216,6 +253,7 @@ impl Default for Protocol {
         Protocol {
             equivocation_proofs: true,
             dynamic_block_maker_delay: true,
+            certification_backlog: true,
         }
     }
 }

@@ -69,6 +69,16 @@ pub struct RunStats {
     pub stall_time_ratio: f64,
     /// Half-width of its batch-means 95% CI.
     pub stall_time_ratio_ci95: f64,
+    /// Mean time from round start until the observer holds the height's state certified
+    /// (executed and n - f certification shares), ms, over certified heights.
+    pub mean_certification_ms: f64,
+    /// Half-width of its 95% CI, ms.
+    pub mean_certification_ms_ci95: f64,
+    /// Time average of finalized - certified height at the observer, heights (see
+    /// `ictwin_kernels::agg`, "certification").
+    pub mean_certification_lag: f64,
+    /// Half-width of its 95% CI.
+    pub mean_certification_lag_ci95: f64,
 }
 
 fn div(a: f64, b: f64) -> f64 {
@@ -88,6 +98,9 @@ pub fn from_aggregates(a: &[u64]) -> RunStats {
     let finalized = field(agg::F_FINALIZED);
     let round_us = field(agg::F_ROUND_US);
     let fin_us = field(agg::F_FIN_US);
+    let certified = field(agg::F_CERTIFIED);
+    let cert_us = field(agg::F_CERT_US);
+    let lag_s: Vec<f64> = field(agg::F_CERT_LAG_US).iter().map(|s| s / 1e6).collect();
     let steps: Vec<f64> = notarized.iter().zip(&stalled).map(|(a, b)| a + b).collect();
     let stall_s: Vec<f64> = field(agg::F_STALL_US).iter().map(|s| s / 1e6).collect();
     let sim_s: Vec<f64> = round_us
@@ -122,5 +135,9 @@ pub fn from_aggregates(a: &[u64]) -> RunStats {
         rank0_ratio: div(total(agg::F_RANK0) as f64, n as f64),
         stall_time_ratio: div(total(agg::F_STALL_US) as f64 / 1e6, sim_total),
         stall_time_ratio_ci95: ratio_ci95(&stall_s, &sim_s),
+        mean_certification_ms: div(total(agg::F_CERT_US) as f64, total(agg::F_CERTIFIED) as f64) / 1000.0,
+        mean_certification_ms_ci95: ratio_ci95(&cert_us, &certified) / 1000.0,
+        mean_certification_lag: div(total(agg::F_CERT_LAG_US) as f64 / 1e6, sim_total),
+        mean_certification_lag_ci95: ratio_ci95(&lag_s, &sim_s),
     }
 }

@@ -43,6 +43,8 @@ const KEYS: &[(&str, &str)] = &[
     ("node", "processing"),
     ("protocol", "equivocation_proofs"),
     ("protocol", "dynamic_block_maker_delay"),
+    ("protocol", "certification_backlog"),
+    ("execution", "time"),
 ];
 
 /// The valid base scenario: every key present, small sizes.
@@ -70,7 +72,15 @@ pub fn base(r: &mut Rng) -> Doc {
             ),
             (
                 "protocol".into(),
-                vec![t("equivocation_proofs", "true"), t("dynamic_block_maker_delay", "true")],
+                vec![
+                    t("equivocation_proofs", "true"),
+                    t("dynamic_block_maker_delay", "true"),
+                    t("certification_backlog", "true"),
+                ],
+            ),
+            (
+                "execution".into(),
+                vec![t("time", "{ dist = \"uniform\", min_ms = 0.0, max_ms = 50.0 }")],
             ),
             (
                 "faults".into(),
@@ -178,7 +188,7 @@ pub fn mutate(doc: &mut Doc, r: &mut Rng) -> Option<(String, String, String)> {
     match r.below(20) {
         0..=10 => {
             let v = match (key, r.chance(0.5)) {
-                ("delay" | "processing", _) => delay(r),
+                ("delay" | "processing" | "time", _) => delay(r),
                 (_, true)
                     if !matches!(
                         key,
@@ -188,6 +198,7 @@ pub fn mutate(doc: &mut Doc, r: &mut Rng) -> Option<(String, String, String)> {
                             | "crypto_time"
                             | "equivocation_proofs"
                             | "dynamic_block_maker_delay"
+                            | "certification_backlog"
                     ) =>
                 {
                     let float_key = key.ends_with("_ms") || key.ends_with("_us") || key.ends_with("hours");
