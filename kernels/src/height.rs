@@ -29,6 +29,8 @@ pub mod kind {
     pub const BEACON: u32 = 6;
     /// Relayed equivocation proofs (block index 2 rank).
     pub const EQUIV_PROOF: u32 = 7;
+    /// Certification shares (rule 8, [`crate::cert`]).
+    pub const CERT_SHARE: u32 = 8;
 }
 
 /// Status of a proposal or of a share action while a height is resolved.

@@ -118,6 +118,7 @@
 //! dispatches it keeps 12 words per node in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
+use crate::cert;
 use crate::height::{kind, message_words, Height};
 use crate::maker_delay;
 use crate::params::{Params, MAX_NODES};
@@ -413,9 +414,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         let w = message_words(p, replica, step, kind::OBSERVER, 0, 0, 0)[0];
         let observer = nth_member(&honest_active, uniform_below(w, count(&honest_active)));
         let out = h.outcome(&views, observer);
-        // Messages and observer, then the shuffles' words (4 per block).
-        blocks +=
-            h.blocks.get() as u64 + 1 + (p.nodes - p.committee).div_ceil(4) as u64 + ranking.drawn().div_ceil(4) as u64;
+        let obs_start_us = views.start[observer as usize];
 
         rank_history = maker_delay::push_rank(rank_history, out.rank);
         add(agg, batch, agg::F_NOTARIZED, 1);
@@ -440,6 +439,51 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
                 views.advance(k, height, h.fin[k as usize], next[k as usize]);
             }
         }
+
+        // Rule 8: the honest nodes execute the height and certify it; `next` now holds the
+        // times they send their certification shares.
+        let x_us = cert::execution_us(p, tables, replica, height);
+        let mut certifiers = EMPTY;
+        for k in 0..p.nodes {
+            if contains(&honest_active, k) {
+                next[k as usize] = views.execute(p, tables, replica, k, height, h.fin[k as usize], x_us);
+                set(&mut certifiers, k, next[k as usize] != NEVER);
+            }
+        }
+        let mut cert_o = NEVER;
+        for k in 0..p.nodes {
+            if contains(&honest_active, k) {
+                let c = if contains(&certifiers, k) {
+                    h.certified_us(&next, &certifiers, k)
+                } else {
+                    NEVER
+                };
+                views.certified(k, height, c);
+                if k == observer {
+                    cert_o = c;
+                }
+            }
+        }
+        if cert_o != NEVER {
+            add(agg, batch, agg::F_CERTIFIED, 1);
+            let overheads = p.round_overhead_us as u64 + p.finalization_overhead_us as u64;
+            add(
+                agg,
+                batch,
+                agg::F_CERT_US,
+                cert_o.saturating_sub(obs_start_us) + overheads,
+            );
+            let fin_o = h.fin[observer as usize];
+            if fin_o != NEVER {
+                add(agg, batch, agg::F_CERT_LAG_US, cert_o.saturating_sub(fin_o));
+            }
+        }
+        // Messages and observer, execution, then the shuffles' words (4 per block).
+        blocks += h.blocks.get() as u64
+            + 1
+            + p.execution as u64
+            + (p.nodes - p.committee).div_ceil(4) as u64
+            + ranking.drawn().div_ceil(4) as u64;
         height += 1;
         members = committee(p, &all, replica, height);
         ranking.restart(height);

@@ -89,6 +89,16 @@ crate::shared_struct! {
         /// r also takes `tables[latency_table + s nodes + r]` (see [`crate::views::delay_us`]).
         /// 0: no matrix (the delay table always sits at offset 0, so a latency table never does).
         pub latency_table: u32,
+        /// 1: every height takes an execution time drawn from the table at
+        /// `execution_table` (see [`crate::cert`]); 0: execution is instantaneous.
+        pub execution: u32,
+        /// Offset of the execution-time table, unit µs.
+        pub execution_table: u32,
+        /// 1: the notary's certification backlog delay and hard limit apply (rule 8 of
+        /// [`crate::model`], [`crate::cert`]); 0: certification is measured only.
+        pub certification_backlog: u32,
+        /// Certification threshold n - f (the high-threshold committee of all n nodes).
+        pub cert_quorum: u32,
     }
 }
 

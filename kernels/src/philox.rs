@@ -55,6 +55,8 @@ pub mod stream {
     pub const IC_TAKEOVER: u32 = 5;
     /// IC-year kernel: node n's replacement pipeline k. Counter (replica, k, n, 6).
     pub const IC_REPLACEMENT: u32 = 6;
+    /// Per height: execution time of its block. Counter (replica, height, 0, 7).
+    pub const EXECUTION: u32 = 7;
 }
 
 /// Blocks a [`WordStream`] computes at most per refill.

@@ -1,6 +1,7 @@
 //! What each node carries across heights (its round start and what it holds finalized) and
 //! the notary-delay rule that depends on it; network delay samples.
 
+use crate::cert::WINDOW;
 use crate::params::{Params, MAX_NODES, Q16_ONE};
 use crate::table;
 
@@ -97,6 +98,19 @@ pub struct NodeViews {
     pub pend1_h: [u32; MAX_NODES as usize],
     /// Arrival of `pend1_h`, µs.
     pub pend1_us: [u64; MAX_NODES as usize],
+    /// Highest height the node executed ([`crate::cert`]).
+    pub ex_h: [u32; MAX_NODES as usize],
+    /// When it finished executing `ex_h`, µs.
+    pub ex_us: [u64; MAX_NODES as usize],
+    /// Highest height it held certified at its round start.
+    pub cert_h: [u32; MAX_NODES as usize],
+    /// Certifications in flight at its round start: `cw_len` entries of (height, arrival µs)
+    /// at `k WINDOW ..`, heights and times increasing.
+    pub cw_len: [u32; MAX_NODES as usize],
+    /// Heights of the certifications in flight.
+    pub cw_h: [u32; MAX_NODES as usize * WINDOW],
+    /// Their arrivals, µs.
+    pub cw_us: [u64; MAX_NODES as usize * WINDOW],
 }
 
 impl NodeViews {
@@ -109,24 +123,39 @@ impl NodeViews {
             pend0_us: [NEVER; MAX_NODES as usize],
             pend1_h: [0; MAX_NODES as usize],
             pend1_us: [NEVER; MAX_NODES as usize],
+            ex_h: [0; MAX_NODES as usize],
+            ex_us: [0; MAX_NODES as usize],
+            cert_h: [0; MAX_NODES as usize],
+            cw_len: [0; MAX_NODES as usize],
+            cw_h: [0; MAX_NODES as usize * WINDOW],
+            cw_us: [NEVER; MAX_NODES as usize * WINDOW],
         }
     }
 
     /// Node `k` (re)joins at height `height` at `t` µs: it starts the round at `t` holding
-    /// height - 1 finalized (it caught up from a catch-up package).
+    /// height - 1 finalized, executed and certified (it caught up from a catch-up package).
     pub fn rejoin(&mut self, k: u32, height: u32, t: u64) {
         let k = k as usize;
         self.start[k] = t;
         self.fin_height[k] = height - 1;
         self.pend0_us[k] = NEVER;
         self.pend1_us[k] = NEVER;
+        self.ex_h[k] = height - 1;
+        self.ex_us[k] = t;
+        self.cert_h[k] = height - 1;
+        self.cw_len[k] = 0;
     }
 
     /// Earliest time node `k` may notarization-sign a rank-`rank` block at `height`, µs:
     /// min over the gaps g it passes through of max(when g holds, start + N(rank, g)), where
-    /// g = (height - 1) - its finalized height, which drops as finalizations arrive.
+    /// g = (height - 1) - its finalized height, which drops as finalizations arrive; with the
+    /// certification backlog (when it can apply) see
+    /// [`NodeViews::eligible_with_backlog_us`].
     #[inline(always)]
     pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32) -> u64 {
+        if p.certification_backlog != 0 && !self.backlog_free(k, height) {
+            return self.eligible_with_backlog_us(p, k, rank, height);
+        }
         let k = k as usize;
         let t0 = self.start[k];
         if rank == 0 || p.finality_backoff == 0 {

@@ -20,7 +20,8 @@ pub struct Prepared {
     pub params: Params,
     /// Network delay table (µs) at offset 0, Exp(1) table (Q16) at `TABLE_STRIDE`, the
     /// processing-delay table (µs) at `2 TABLE_STRIDE` if `[node] processing` is not 0, then
-    /// the n x n base-latency table (µs, at `params.latency_table`) if `[network]
+    /// the execution-time table (µs, at `params.execution_table`) if `[execution] time` is
+    /// not 0, then the n x n base-latency table (µs, at `params.latency_table`) if `[network]
     /// latency_matrix` is given.
     pub tables: Vec<u32>,
 }
@@ -79,12 +80,19 @@ pub fn prepare(s: &Scenario) -> Result<Prepared> {
         dynamic_maker_delay: s.protocol.dynamic_block_maker_delay as u32,
         processing: !s.node.is_default() as u32,
         processing_table: 2 * TABLE_STRIDE,
+        execution: !s.execution.is_default() as u32,
+        certification_backlog: s.protocol.certification_backlog as u32,
+        cert_quorum: n - f,
         ..Params::default()
     };
     let mut tables = s.network.delay.table_us();
     tables.extend(exp1_table_q16());
     if params.processing != 0 {
         tables.extend(s.node.processing.table_us());
+    }
+    if params.execution != 0 {
+        params.execution_table = tables.len() as u32;
+        tables.extend(s.execution.time.table_us());
     }
     if let Some(m) = &s.network.latency {
         if m.n != n {

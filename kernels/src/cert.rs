@@ -1,0 +1,272 @@
+//! Execution and state certification, coupled back into consensus (rule 8 of [`crate::model`];
+//! rule 2 of the deployed-rules issue; results/real-ic/DEPLOYED-RULES.md section 2).
+//!
+//! # The deployed rules (dfinity/ic)
+//! - A node executes finalized blocks in height order, then signs a certification share of
+//!   the resulting state; certifications are threshold signatures of the high-threshold
+//!   committee, n - f of the n nodes (`rs/types/types/src/consensus/certification.rs`,
+//!   `Committee::HighThreshold`; `rs/types/types/src/crypto/threshold_sig/ni_dkg.rs`,
+//!   `committee_size - f`). A node's certified height is the highest height whose state it
+//!   computed and holds a full certification for (its own state manager).
+//! - The notary adds `BACKLOG_DELAY_MILLIS` (2,000 ms) x gap to every notary delay, rank 0
+//!   included, while gap = finalized - certified height exceeds
+//!   `ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP` (1), recomputed on every call
+//!   (`rs/consensus/src/consensus/notary.rs`), and signs nothing while notarized - certified
+//!   height reaches `ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP` (70,
+//!   `rs/consensus/src/consensus.rs`). Not modelled: the CUP gap limit (130 heights past the
+//!   pending catch-up package) and the exception while the subnet halts for an upgrade.
+//!
+//! # The model (both engines; `[execution] time`, `[protocol] certification_backlog`)
+//! - Execution: node k executes height h at ex_k(h) = max(ex_k(h - 1), F_k(h)) + X_h, F_k(h)
+//!   when it holds h finalized, X_h one draw per height from the execution-time table, the
+//!   same at every node (execution is deterministic): word 0 of Philox counter (replica, h, 0,
+//!   `EXECUTION`). Genesis is executed and certified at 0.
+//! - Certification: at ex_k(h) node k sends its share of h to every node (kind
+//!   `CERT_SHARE`); k holds h certified at cert_k(h) = max(ex_k(h), the (n - f)-th arrival of
+//!   shares of h at k, its own at delay 0). Full certifications are not relayed (both engines).
+//!   C_k(t) = the highest height k holds certified at t.
+//! - Notary (with `certification_backlog = 1`): node k may sign a rank-r block at height h
+//!   from the first t >= T_k with t >= T_k + N(r, g(t)) + B(F_k(t) - C_k(t)), B(gap) = 2,000
+//!   ms x gap if gap > 1 else 0, F_k(t) its finalized height (the views of [`crate::views`]),
+//!   and never while (h - 1) - C_k(t) >= 70. Both heights only grow during a round; the
+//!   earliest such t is found by a sweep over the arrivals that change them
+//!   ([`NodeViews::eligible_with_backlog_us`]).
+//!
+//! # Approximations of the coarse model (the fine engine follows the rules exactly)
+//! - Heights are resolved one at a time: a node that holds h finalized only as an ancestor
+//!   (no direct finalization of h) executes h when it next finalizes a height directly, and
+//!   its share of h is then not counted (the other nodes certify h without it, or certify a
+//!   later height).
+//! - A node keeps at most [`WINDOW`] certifications in flight (later than its round start);
+//!   when a fifth arrives, the latest kept one is taken to arrive with it (its height is
+//!   certified later than in the exact rule: the backlog is overestimated, only while more
+//!   than four heights are finalized and not yet certified, i.e. execution times above about
+//!   6 s per block).
+//! - A recovering node (dynamic failures) rejoins with the previous height executed and
+//!   certified (state sync from the catch-up package).
+
+use crate::height::{kind, Height};
+use crate::params::{Params, MAX_NODES};
+use crate::philox::{philox4x32_10, stream};
+use crate::sets::{contains, count, group_bits, NodeSet, OrderStat};
+use crate::table;
+use crate::views::{delay_us, notary_delay_us, NodeViews, NEVER};
+
+/// Certifications a node keeps in flight (see the approximations above).
+pub const WINDOW: usize = 4;
+/// `BACKLOG_DELAY_MILLIS` of `notary.rs`, µs.
+pub const BACKLOG_DELAY_US: u64 = 2_000_000;
+/// `ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP` of `notary.rs`, heights.
+pub const ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP: u32 = 1;
+/// `ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP` of `consensus.rs`, heights.
+pub const ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP: u32 = 70;
+
+/// The notary's backlog delay at certification gap `gap` (finalized - certified height), µs:
+/// 2,000 ms x gap when gap > 1, else 0.
+#[inline(always)]
+pub fn backlog_us(gap: u32) -> u64 {
+    if gap > ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP {
+        BACKLOG_DELAY_US * gap as u64
+    } else {
+        0
+    }
+}
+
+/// Execution time of height `height`, µs (0 without an execution table).
+#[inline(always)]
+pub fn execution_us(p: &Params, tables: &[u32], replica: u32, height: u32) -> u64 {
+    if p.execution == 0 {
+        return 0;
+    }
+    let w = philox4x32_10([replica, height, 0, stream::EXECUTION], [p.seed_lo, p.seed_hi]);
+    table::sample(tables, p.execution_table, w[0]) as u64
+}
+
+impl NodeViews {
+    /// Node k's finalized height once every finalization in flight has arrived.
+    #[inline(always)]
+    fn final_fin_height(&self, k: usize) -> u32 {
+        let mut f = self.fin_height[k];
+        if self.pend0_us[k] != NEVER {
+            f = f.max(self.pend0_h[k]);
+        }
+        if self.pend1_us[k] != NEVER {
+            f = f.max(self.pend1_h[k]);
+        }
+        f
+    }
+
+    /// True when neither the backlog delay nor the hard limit can apply to node k in round
+    /// `height`, whatever arrives: its certified height already keeps the largest finalized
+    /// height it will reach within 1, and the notarized height within 70.
+    #[inline(always)]
+    pub fn backlog_free(&self, k: u32, height: u32) -> bool {
+        let k = k as usize;
+        let c = self.cert_h[k];
+        self.final_fin_height(k).saturating_sub(c) <= ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP
+            && (height - 1).saturating_sub(c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP
+    }
+
+    /// Earliest time node `k` may sign a rank-`rank` block at `height` with the backlog
+    /// rules, µs (`NEVER` if the hard limit holds for good): the events that change its
+    /// finalized height F (finalizations in flight) or certified height C (certifications in
+    /// flight) cut time into intervals of constant F and C; the answer is the first interval
+    /// [a, b) with max(a, T + N(rank, h - 1 - F) + B(F - C)) < b (the hard limit makes an
+    /// interval ineligible).
+    pub fn eligible_with_backlog_us(&self, p: &Params, k: u32, rank: u32, height: u32) -> u64 {
+        let k = k as usize;
+        let t0 = self.start[k];
+        let last = height - 1;
+        let mut f = self.fin_height[k];
+        let mut c = self.cert_h[k];
+        let mut a = t0;
+        let mut next_pend = 0u32; // 0: pend0, 1: pend1, 2: none left
+        let mut next_cert = 0usize;
+        loop {
+            let tp = match next_pend {
+                0 => self.pend0_us[k],
+                1 => self.pend1_us[k],
+                _ => NEVER,
+            };
+            let tc = if next_cert < self.cw_len[k] as usize {
+                self.cw_us[k * WINDOW + next_cert]
+            } else {
+                NEVER
+            };
+            let b = tp.min(tc);
+            if last.saturating_sub(c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP {
+                let need = t0 + notary_delay_us(p, rank, last - f.min(last)) + backlog_us(f.saturating_sub(c));
+                let e = a.max(need);
+                if e < b {
+                    return e;
+                }
+            }
+            if b == NEVER {
+                return NEVER;
+            }
+            a = a.max(b);
+            if tp <= tc {
+                f = f.max(if next_pend == 0 {
+                    self.pend0_h[k]
+                } else {
+                    self.pend1_h[k]
+                });
+                next_pend += 1;
+            } else {
+                c = c.max(self.cw_h[k * WINDOW + next_cert]);
+                next_cert += 1;
+            }
+        }
+    }
+
+    /// Node `k` holds `height` finalized at `fin_us` (`NEVER`: not directly): it executes every
+    /// height up to `height` not yet executed, in order, `height` itself in `x_us` µs (the
+    /// caller's one draw of [`execution_us`]). Returns when it finished executing `height`
+    /// (when it sends its certification share), or `NEVER`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute(
+        &mut self,
+        p: &Params,
+        tables: &[u32],
+        replica: u32,
+        k: u32,
+        height: u32,
+        fin_us: u64,
+        x_us: u64,
+    ) -> u64 {
+        let k = k as usize;
+        if fin_us == NEVER || self.ex_h[k] >= height {
+            return NEVER;
+        }
+        while self.ex_h[k] < height {
+            let j = self.ex_h[k] + 1;
+            let x = if j == height {
+                x_us
+            } else {
+                execution_us(p, tables, replica, j)
+            };
+            self.ex_us[k] = self.ex_us[k].max(fin_us) + x;
+            self.ex_h[k] = j;
+        }
+        self.ex_us[k]
+    }
+
+    /// Node `k` holds `height` certified at `cert_us` (`NEVER`: not in this model): absorbs the
+    /// certifications in flight that arrived by its round start, then keeps this one in flight
+    /// (heights and times increasing; a certification arriving no earlier than a later
+    /// height's no longer matters).
+    pub fn certified(&mut self, k: u32, height: u32, cert_us: u64) {
+        let k = k as usize;
+        let base = k * WINDOW;
+        let start = self.start[k];
+        // Absorb arrivals up to the round start (the window is in time order).
+        let mut skip = 0usize;
+        let len = self.cw_len[k] as usize;
+        while skip < len && self.cw_us[base + skip] <= start {
+            self.cert_h[k] = self.cert_h[k].max(self.cw_h[base + skip]);
+            skip += 1;
+        }
+        for i in skip..len {
+            self.cw_h[base + i - skip] = self.cw_h[base + i];
+            self.cw_us[base + i - skip] = self.cw_us[base + i];
+        }
+        let mut len = len - skip;
+        if cert_us == NEVER {
+            self.cw_len[k] = len as u32;
+            return;
+        }
+        if cert_us <= start {
+            self.cert_h[k] = self.cert_h[k].max(height);
+            self.cw_len[k] = 0;
+            return;
+        }
+        while len > 0 && self.cw_us[base + len - 1] >= cert_us {
+            len -= 1;
+        }
+        if len == WINDOW {
+            len -= 1; // the latest kept certification is taken to arrive with this one
+        }
+        self.cw_h[base + len] = height;
+        self.cw_us[base + len] = cert_us;
+        self.cw_len[k] = len as u32 + 1;
+    }
+}
+
+impl<'a, const B: usize> Height<'a, B> {
+    /// When node `k` holds this height certified, µs: max(its own share time, the (n - f)-th
+    /// arrival of the shares sent at `share_us[j]` by the nodes `certifiers`), or `NEVER`
+    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`.
+    pub fn certified_us(&self, share_us: &[u64; MAX_NODES as usize], certifiers: &NodeSet, k: u32) -> u64 {
+        let p = self.p;
+        let m = count(certifiers);
+        if m < p.cert_quorum {
+            return NEVER;
+        }
+        let mut os = OrderStat::<B>::new(m, p.cert_quorum);
+        for g in 0..p.nodes.div_ceil(4) {
+            let bits = group_bits(certifiers, g);
+            if bits == 0 {
+                continue;
+            }
+            // The receiver's own share takes no delay: no words for a group of itself alone.
+            let w = if bits == 1 << (k & 3) && k >> 2 == g {
+                [0; 4]
+            } else {
+                self.words(kind::CERT_SHARE, 0, k, g)
+            };
+            for x in 0..4 {
+                let j = 4 * g + x;
+                if (bits >> x) & 1 == 1 {
+                    let d = if j == k {
+                        0
+                    } else {
+                        delay_us(p, self.tables, w[x as usize], j, k)
+                    };
+                    os.push(share_us[j as usize] + d);
+                }
+            }
+        }
+        debug_assert!(contains(certifiers, k));
+        os.get().max(share_us[k as usize])
+    }
+}
