@@ -270,3 +270,117 @@ impl<'a, const B: usize> Height<'a, B> {
         os.get().max(share_us[k as usize])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Params {
+        Params {
+            nodes: 4,
+            unit_delay_us: 1_000_000,
+            initial_notary_delay_us: 300_000,
+            finality_backoff: 1,
+            certification_backlog: 1,
+            cert_quorum: 3,
+            ..Default::default()
+        }
+    }
+
+    /// notary.rs: nothing up to a gap of 1, then the whole gap times 2 s.
+    #[test]
+    fn backlog_is_the_whole_gap_beyond_one() {
+        assert_eq!([0, 1, 2, 3].map(backlog_us), [0, 0, 4_000_000, 6_000_000]);
+    }
+
+    /// Round 5 starts at 1 s with heights 4 finalized and 2 certified (gap 2): rank 0 waits
+    /// N0 + 4 s, unless the certification of 3 arrives first (gap 1: N0 or its arrival).
+    #[test]
+    fn the_backlog_delay_ends_when_a_certification_arrives() {
+        let p = params();
+        let mut v = NodeViews::genesis();
+        v.start[0] = 1_000_000;
+        v.fin_height[0] = 4;
+        v.cert_h[0] = 2;
+        assert!(!v.backlog_free(0, 5));
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_000_000 + 300_000 + 4_000_000);
+        v.certified(0, 3, 2_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 2_000_000);
+        v.cw_us[0] = 1_100_000;
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+        // Without the rule the certified height does not matter.
+        let off = Params {
+            certification_backlog: 0,
+            ..p
+        };
+        v.cw_len[0] = 0;
+        assert_eq!(v.eligible_us(&off, 0, 0, 5), 1_300_000);
+    }
+
+    /// A finalization arriving in the round raises the gap: the delay grows with it.
+    #[test]
+    fn a_finalization_in_flight_can_lengthen_the_wait() {
+        let p = params();
+        let mut v = NodeViews::genesis();
+        v.start[0] = 1_000_000;
+        v.fin_height[0] = 3;
+        v.cert_h[0] = 2; // gap 1 now
+        v.pend0_h[0] = 4;
+        v.pend0_us[0] = 1_200_000; // gap 2 from 1.2 s
+                                   // Rank 0 would be due at 1.3 s, after the gap became 2: it waits N0 + 4 s.
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_000_000 + 4_300_000);
+        v.pend0_us[0] = 1_400_000; // arrives after the rank-0 notary delay passed
+        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+    }
+
+    /// Notarized - certified reaching 70 stops signing until a certification arrives.
+    #[test]
+    fn the_hard_limit_stops_the_notary() {
+        let p = params();
+        let mut v = NodeViews::genesis();
+        v.fin_height[0] = 71;
+        v.cert_h[0] = 1;
+        assert_eq!(v.eligible_us(&p, 0, 0, 72), NEVER);
+        v.certified(0, 71, 9_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 72), 9_000_000);
+    }
+
+    /// The window keeps heights and times increasing, absorbs arrivals by the round start and
+    /// merges the latest entry when full.
+    #[test]
+    fn certifications_in_flight_stay_ordered() {
+        let mut v = NodeViews::genesis();
+        v.start[0] = 100;
+        v.certified(0, 1, 50); // before the round start: absorbed at once
+        assert_eq!((v.cert_h[0], v.cw_len[0]), (1, 0));
+        v.certified(0, 2, 500);
+        v.certified(0, 3, 400); // earlier and higher: height 2 no longer matters
+        assert_eq!((v.cw_len[0], v.cw_h[0], v.cw_us[0]), (1, 3, 400));
+        for (h, t) in [(4, 600), (5, 700), (6, 800)] {
+            v.certified(0, h, t);
+        }
+        assert_eq!(v.cw_len[0] as usize, WINDOW);
+        v.certified(0, 7, 900); // full: 6 is taken to arrive with 7
+        assert_eq!(&v.cw_h[..4], &[3, 4, 5, 7]);
+        assert_eq!(&v.cw_us[..4], &[400, 600, 700, 900]);
+        v.start[0] = 650;
+        v.certified(0, 8, NEVER); // absorbs 3 and 4
+        assert_eq!((v.cert_h[0], v.cw_len[0], v.cw_h[0]), (4, 2, 5));
+    }
+
+    /// Execution is sequential: a block finalized while the previous one still executes waits
+    /// for it; skipped heights (finalized only as ancestors) execute first.
+    #[test]
+    fn execution_is_in_height_order() {
+        let p = params(); // no execution table: X = 0 except the one given
+        let mut v = NodeViews::genesis();
+        assert_eq!(v.execute(&p, &[], 0, 0, 1, 1_000, 2_000), 3_000);
+        assert_eq!(v.execute(&p, &[], 0, 0, 2, 2_500, 2_000), 5_000);
+        assert_eq!(v.execute(&p, &[], 0, 0, 3, NEVER, 2_000), NEVER);
+        // Heights 3 (X = 0 from the table-less params) and 4.
+        assert_eq!(v.execute(&p, &[], 0, 0, 4, 4_000, 100), 5_100);
+        assert_eq!(v.ex_h[0], 4);
+        v.rejoin(0, 9, 7_000);
+        assert_eq!((v.ex_h[0], v.ex_us[0], v.cert_h[0]), (8, 7_000, 8));
+    }
+}

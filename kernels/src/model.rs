@@ -65,6 +65,17 @@
 //!    #1531, #2336, #2356, see [`crate::maker_delay`]): in rule 1 a maker of rank r > 0
 //!    proposes at P = T_m + r U + U when more than 10 of the chain's last 30 heights had a
 //!    notarized rank > 0 (the chain's rank at a height is the observer's notarized rank).
+//! 8. **Execution and certification** (`[execution] time`; `certification_backlog = 1`, the
+//!    default; as deployed: dfinity/ic `rs/consensus/src/consensus/notary.rs`, `consensus.rs`;
+//!    see [`crate::cert`]). After steps 1-5, every honest active node that finalized h
+//!    directly executes it (and the heights below it not yet executed) at ex_k(h) =
+//!    max(ex_k(h - 1), fin_k) + X_h (X_h one draw per height, the same at every node) and
+//!    sends its certification share; it holds h certified at max(ex_k(h), the (n - f)-th
+//!    share arrival, its own at 0). In step 2 the notary delay of every rank then also
+//!    includes 2,000 ms x (F - C) while F - C > 1 (F, C the signer's finalized and certified
+//!    heights at t; both only grow, and E_j(r) is the first t at which t >= T_j + N(r, g(t)) +
+//!    that backlog holds), and nothing is signed while (h - 1) - C >= 70. With X = 0 and
+//!    short delays the gap stays below 2 and nothing changes but the measurements.
 //!
 //! A step is *stalled* when no rank has an active maker or fewer than 2f+1 signers are up;
 //! with equivocation proofs an equivocating maker does not count (its rank is disqualified;
@@ -97,7 +108,7 @@
 //!   field 0, "sender" = the receiver id), 2 notarization shares, 3 relayed notarizations, 4
 //!   finalization shares, 5 relayed finalizations, 6 beacon shares, 7 relayed equivocation
 //!   proofs (b = 2 rank of the unit; a unit's direct proof times read the kind-1 words of
-//!   both blocks, four receivers per block). A word's value depends only
+//!   both blocks, four receivers per block), 8 certification shares (b = 0). A word's value depends only
 //!   on its address, so the order of computation is free (the base latency B[s][r] is added
 //!   to the sample and depends on the pair only, not on the word); words whose value cannot change the
 //!   outcome are not computed (a relay from a node that holds the aggregate no earlier than the
@@ -105,6 +116,7 @@
 //! - Height h: committee shuffle (i, h, word / 4, `COMMITTEE`), ranking shuffle
 //!   (i, h, word / 4, `RANKING`), one word per shuffled position.
 //! - Dynamic failures: node k's transition t at (i, t, k, `FAILURE`).
+//! - Execution time of height h: word 0 of (i, h, 0, `EXECUTION`), only with `[execution]`.
 //!
 //! # Memory per replica
 //! Node views carry 9 u32 words per node (round start, finalized height, two finalizations in
