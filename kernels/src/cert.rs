@@ -48,7 +48,7 @@
 use crate::height::{kind, Height};
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
-use crate::sets::{contains, count, group_bits, NodeSet, OrderStat};
+use crate::sets::{contains, count, group_bits, Collect, NodeSet, OrderStat, Sink, SELECT_ABOVE};
 use crate::table;
 use crate::views::{delay_us, notary_delay_us, NodeViews, NEVER};
 
@@ -235,14 +235,36 @@ impl NodeViews {
 impl<'a, const B: usize> Height<'a, B> {
     /// When node `k` holds this height certified, µs: max(its own share time, the (n - f)-th
     /// arrival of the shares sent at `share_us[j]` by the nodes `certifiers`), or `NEVER`
-    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`.
+    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`. Selection as
+    /// [`crate::sets::SELECT_ABOVE`] says.
     pub fn certified_us(&self, share_us: &[u64; MAX_NODES as usize], certifiers: &NodeSet, k: u32) -> u64 {
-        let p = self.p;
         let m = count(certifiers);
-        if m < p.cert_quorum {
+        if m < self.p.cert_quorum {
             return NEVER;
         }
-        let mut os = OrderStat::<B>::new(m, p.cert_quorum);
+        debug_assert!(contains(certifiers, k));
+        let q = if B > SELECT_ABOVE {
+            let mut c = Collect::new();
+            self.certification_arrivals(&mut c, share_us, certifiers, k);
+            c.kth(self.p.cert_quorum)
+        } else {
+            let mut os = OrderStat::<B>::new(m, self.p.cert_quorum);
+            self.certification_arrivals(&mut os, share_us, certifiers, k);
+            os.get()
+        };
+        q.max(share_us[k as usize])
+    }
+
+    /// Puts into `sink` the arrival at `k` of each certification share (kind `CERT_SHARE`).
+    #[inline(always)]
+    fn certification_arrivals<S: Sink>(
+        &self,
+        sink: &mut S,
+        share_us: &[u64; MAX_NODES as usize],
+        certifiers: &NodeSet,
+        k: u32,
+    ) {
+        let p = self.p;
         for g in 0..p.nodes.div_ceil(4) {
             let bits = group_bits(certifiers, g);
             if bits == 0 {
@@ -262,12 +284,10 @@ impl<'a, const B: usize> Height<'a, B> {
                     } else {
                         delay_us(p, self.tables, w[x as usize], j, k)
                     };
-                    os.push(share_us[j as usize] + d);
+                    sink.put(share_us[j as usize] + d);
                 }
             }
         }
-        debug_assert!(contains(certifiers, k));
-        os.get().max(share_us[k as usize])
     }
 }
 

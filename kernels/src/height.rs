@@ -6,7 +6,7 @@
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
 use crate::proofs::{Proofs, NO_UNIT};
-use crate::sets::{self, count, group_bits, next_member, NodeSet, OrderStat, EMPTY};
+use crate::sets::{self, count, group_bits, next_member, Collect, NodeSet, OrderStat, Sink, EMPTY};
 use crate::views::{delay_us, NodeViews, NEVER};
 
 /// Most candidate blocks (proposals not ruled out up front) one height considers.
@@ -247,7 +247,8 @@ impl<'a, const B: usize> Height<'a, B> {
 
     /// `tmp[k]` for every active k: the quorum-th smallest arrival at k of shares sent by
     /// `senders` at `send[j]` (its own at delay 0), or NEVER with fewer than a quorum.
-    /// Selection by [`OrderStat`] (the value, not the algorithm, is the model).
+    /// Selection as [`sets::SELECT_ABOVE`] says (the value, not the algorithm, is the model;
+    /// the WGSL twin streams through an order statistic).
     pub(crate) fn quorum_arrivals(&mut self, kind: u32, b: u32, senders: &NodeSet, use_notar: bool) {
         let n = count(senders);
         let q = self.p.quorum;
@@ -266,27 +267,47 @@ impl<'a, const B: usize> Height<'a, B> {
                 continue;
             }
             self.group_words(kind, b, k, mask, &mut words);
-            let mut os = OrderStat::<B>::new(n, q);
-            for g in 0..groups {
-                let bits = group_bits(senders, g);
-                for x in 0..4 {
-                    if (bits >> x) & 1 == 1 {
-                        let j = 4 * g + x;
-                        let send = if use_notar {
-                            self.notar[j as usize]
-                        } else {
-                            self.sigma[j as usize]
-                        };
-                        let d = if j == k {
-                            0
-                        } else {
-                            delay_us(self.p, self.tables, words[g as usize][x as usize], j, k)
-                        };
-                        os.push(send + d);
-                    }
+            self.tmp[k as usize] = if B > sets::SELECT_ABOVE {
+                let mut c = Collect::new();
+                self.share_arrivals(&mut c, &words, senders, k, use_notar);
+                c.kth(q)
+            } else {
+                let mut os = OrderStat::<B>::new(n, q);
+                self.share_arrivals(&mut os, &words, senders, k, use_notar);
+                os.get()
+            };
+        }
+    }
+
+    /// Puts into `sink` the arrival at `k` of each share sent by `senders` (at `notar[j]` or
+    /// `sigma[j]`), with the delays from `words`.
+    #[inline(always)]
+    fn share_arrivals<S: Sink>(
+        &self,
+        sink: &mut S,
+        words: &[[u32; 4]; 32],
+        senders: &NodeSet,
+        k: u32,
+        use_notar: bool,
+    ) {
+        for g in 0..self.p.nodes.div_ceil(4) {
+            let bits = group_bits(senders, g);
+            for x in 0..4 {
+                if (bits >> x) & 1 == 1 {
+                    let j = 4 * g + x;
+                    let send = if use_notar {
+                        self.notar[j as usize]
+                    } else {
+                        self.sigma[j as usize]
+                    };
+                    let d = if j == k {
+                        0
+                    } else {
+                        delay_us(self.p, self.tables, words[g as usize][x as usize], j, k)
+                    };
+                    sink.put(send + d);
                 }
             }
-            self.tmp[k as usize] = os.get();
         }
     }
 
