@@ -489,3 +489,29 @@ fn certification_backlog_bounds_the_block_rate_by_execution() {
         (off.mean_round_ms, fast.mean_finalization_ms)
     );
 }
+
+/// With X = 0 (the default) the backlog rule changes nothing, also with random delays and
+/// dynamic failures (crashes, catch-ups from a peer, state sync): the same aggregates with
+/// and without it.
+#[test]
+fn fast_execution_leaves_random_delays_and_recoveries_unchanged() {
+    let with = |backlog: bool| {
+        let mut s = scenario(
+            7,
+            LOGNORMAL,
+            "mtbf_hours = 0.01\nmttr_hours = 0.002",
+            "crypto_time = false",
+            400,
+        );
+        s.protocol.certification_backlog = backlog;
+        run(&s)
+    };
+    let ((st, on), (_, off)) = (with(true), with(false));
+    assert!(
+        st.stalled > 0 && st.mean_certification_ms > 0.0,
+        "{} {}",
+        st.stalled,
+        st.mean_certification_ms
+    );
+    assert_eq!(on.agg, off.agg);
+}
