@@ -440,3 +440,78 @@ fn setup_is_interruptible() {
     let e = fine::run(&s, None, &stop, &|_| {}).err().unwrap();
     assert!(format!("{e:#}").contains("interrupted"), "{e:#}");
 }
+
+/// Rule 2 (execution and certification, `[protocol] certification_backlog`): a 7-node subnet,
+/// constant 100 ms delays, constant execution time X. With X = 2 s, longer than the 400 ms
+/// consensus round, the finalized - certified gap reaches 2, the notary's backlog delay holds
+/// consensus back to the execution rate: at most 1/X blocks per second (plus the standard
+/// error), with more than one height finalized but not certified on average. With X = 0 the
+/// backlog never applies: every aggregate equals that of a run without the backlog rule.
+#[test]
+fn certification_backlog_bounds_the_block_rate_by_execution() {
+    let with = |x_ms: f64, backlog: bool| {
+        let mut s = scenario(7, CONST100, "", "", 200);
+        s.execution.time = ictwin::dist::Delay::Constant { ms: x_ms };
+        s.protocol.certification_backlog = backlog;
+        run(&s)
+    };
+    let (st, o) = with(2000.0, true);
+    eprintln!(
+        "X = 2 s: block rate {} ± {} /s, round {} ms, certification {} ms, lag {} ± {}",
+        st.block_rate_per_s,
+        st.block_rate_per_s_ci95,
+        st.mean_round_ms,
+        st.mean_certification_ms,
+        st.mean_certification_lag,
+        st.mean_certification_lag_ci95
+    );
+    assert_eq!((st.notarized, o.safety_violations), (200, 0));
+    assert!(
+        st.block_rate_per_s <= 0.5 + st.block_rate_per_s_ci95.max(0.01),
+        "{} ± {}",
+        st.block_rate_per_s,
+        st.block_rate_per_s_ci95
+    );
+    assert!(st.mean_certification_lag > 1.0, "{}", st.mean_certification_lag);
+    let (fast, fo) = with(0.0, true);
+    let (off, oo) = with(0.0, false);
+    eprintln!(
+        "X = 0: round {} ms, finalization {} ms, certification {} ms, lag {}",
+        fast.mean_round_ms, fast.mean_finalization_ms, fast.mean_certification_ms, fast.mean_certification_lag
+    );
+    assert_eq!(fo.agg, oo.agg, "nothing changes when execution is fast");
+    let certified: u64 = (0..agg::BATCHES)
+        .map(|b| fo.agg[agg::batch_index(b, agg::F_CERTIFIED)])
+        .sum();
+    assert_eq!(certified, 200, "every measured height is certified at its observer");
+    assert_eq!(
+        (fast.mean_round_ms, off.mean_finalization_ms),
+        (off.mean_round_ms, fast.mean_finalization_ms)
+    );
+}
+
+/// With X = 0 (the default) the backlog rule changes nothing, also with random delays and
+/// dynamic failures (crashes, catch-ups from a peer, state sync): the same aggregates with
+/// and without it.
+#[test]
+fn fast_execution_leaves_random_delays_and_recoveries_unchanged() {
+    let with = |backlog: bool| {
+        let mut s = scenario(
+            7,
+            LOGNORMAL,
+            "mtbf_hours = 0.01\nmttr_hours = 0.002",
+            "crypto_time = false",
+            400,
+        );
+        s.protocol.certification_backlog = backlog;
+        run(&s)
+    };
+    let ((st, on), (_, off)) = (with(true), with(false));
+    assert!(
+        st.stalled > 0 && st.mean_certification_ms > 0.0,
+        "{} {}",
+        st.stalled,
+        st.mean_certification_ms
+    );
+    assert_eq!(on.agg, off.agg);
+}

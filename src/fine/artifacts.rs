@@ -28,6 +28,9 @@ pub enum ShareKind {
     Finalization,
     Beacon,
     Cup,
+    /// A state certification share (threshold key of the high-threshold committee, the CUP
+    /// key set; key = height).
+    Certification,
 }
 
 /// Counters of real crypto work.
@@ -98,6 +101,7 @@ fn message(kind: ShareKind, subject: &[u8]) -> Vec<u8> {
         ShareKind::Finalization => b"finalization",
         ShareKind::Beacon => b"random_beacon",
         ShareKind::Cup => b"catch_up_package",
+        ShareKind::Certification => b"certification",
     };
     [tag, subject].concat()
 }
@@ -105,7 +109,7 @@ fn message(kind: ShareKind, subject: &[u8]) -> Vec<u8> {
 fn dst(kind: ShareKind) -> &'static [u8] {
     match kind {
         ShareKind::Notarization | ShareKind::Finalization => crypto::DST_MULTI,
-        ShareKind::Beacon | ShareKind::Cup => crypto::DST_THRESHOLD,
+        ShareKind::Beacon | ShareKind::Cup | ShareKind::Certification => crypto::DST_THRESHOLD,
     }
 }
 
@@ -168,7 +172,7 @@ impl Artifacts {
         match kind {
             ShareKind::Notarization | ShareKind::Finalization => &self.pks[i as usize],
             ShareKind::Beacon => &self.beacon_keys.public_shares[i as usize],
-            ShareKind::Cup => &self.cup_keys.public_shares[i as usize],
+            ShareKind::Cup | ShareKind::Certification => &self.cup_keys.public_shares[i as usize],
         }
     }
 
@@ -196,7 +200,7 @@ impl Artifacts {
                     match kind {
                         ShareKind::Notarization | ShareKind::Finalization => self.keys[i as usize].sk.clone(),
                         ShareKind::Beacon => self.beacon_keys.shares[i as usize].clone(),
-                        ShareKind::Cup => self.cup_keys.shares[i as usize].clone(),
+                        ShareKind::Cup | ShareKind::Certification => self.cup_keys.shares[i as usize].clone(),
                     }
                 };
                 (i, sk)
@@ -215,7 +219,9 @@ impl Artifacts {
                 let t: Vec<&crypto::PkTable> = jobs.iter().map(|(i, _)| &tables[*i as usize]).collect();
                 crypto::batch_verify_with_tables(&made, &t, &h, &mut self.rng)
             }
-            ShareKind::Cup => crypto::batch_verify_same_message(&made, &pks, &h, &mut self.rng),
+            ShareKind::Cup | ShareKind::Certification => {
+                crypto::batch_verify_same_message(&made, &pks, &h, &mut self.rng)
+            }
         };
         let valid = if ok {
             vec![true; made.len()]

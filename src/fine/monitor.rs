@@ -9,6 +9,11 @@
 //! If the observer missed the height (down), the first honest node that notarized h inside
 //! its round h stands in; if none, the step counts as notarized with the round time taken
 //! between the first honest notarizations of h - 1 and h.
+//!
+//! Certification ([`super::sim`]'s certifier): the observer's (or stand-in's) first moment
+//! holding h itself certified (h executed, n - f certification shares of h), from the same
+//! origin as the finalization time; the certification lag of h is that moment minus the
+//! observer's direct finalization of h, when both exist.
 
 use super::agents::BlockId;
 use ictwin_kernels::agg::{self, batch_index, batch_of};
@@ -24,6 +29,9 @@ pub struct HeightRecord {
     /// Stand-in: (node, round start, notarization, rank).
     pub fallback: Option<(u32, u64, u64, u32)>,
     pub fallback_finalized_us: Option<u64>,
+    /// When the observer held h certified (executed, n - f certification shares), µs.
+    pub obs_certified_us: Option<u64>,
+    pub fallback_certified_us: Option<u64>,
     pub first_notarized_us: Option<u64>,
     pub first_rank: u32,
     /// Stall steps recorded while this height was the next to notarize, with their stall time.
@@ -40,6 +48,10 @@ pub enum Step {
         round_us: u64,
         rank: u32,
         finalization_us: Option<u64>,
+        /// Certification time (from the round start), if certified.
+        certification_us: Option<u64>,
+        /// Certification - finalization time, if both (the finalization direct).
+        cert_lag_us: Option<u64>,
     },
     Stalled {
         stall_us: u64,
@@ -161,6 +173,18 @@ impl Monitor {
         }
     }
 
+    /// Node `node` holds height `h` certified at `t` (it executed h and holds n - f
+    /// certification shares of h).
+    pub fn certified(&mut self, node: u32, h: u64, t: u64) {
+        let Some(r) = self.rec(h) else { return };
+        if r.observer == node && r.obs_certified_us.is_none() {
+            r.obs_certified_us = Some(t);
+        }
+        if r.fallback.is_some_and(|f| f.0 == node) && r.fallback_certified_us.is_none() {
+            r.fallback_certified_us = Some(t);
+        }
+    }
+
     /// Honest node finalized `block` at height `h`: checks agreement. Returns true the first
     /// time this height is finalized by anyone.
     pub fn finalize(&mut self, h: u64, block: BlockId) -> bool {
@@ -202,21 +226,28 @@ impl Monitor {
                 out.push(Step::Stalled { stall_us: s });
             }
             let resume = r.resume_us.unwrap_or(0);
+            let lag = |c: Option<u64>, f: Option<u64>| c.zip(f).map(|(c, f)| c.saturating_sub(f));
             let step = match (r.obs_start_us, r.obs_notarized_us, r.fallback, r.first_notarized_us) {
                 (Some(s), Some(n), _, _) => Some(Step::Notarized {
                     round_us: n.saturating_sub(s.max(resume)),
                     rank: r.obs_rank,
                     finalization_us: r.obs_finalized_us.map(|f| f.saturating_sub(s.max(resume))),
+                    certification_us: r.obs_certified_us.map(|c| c.saturating_sub(s.max(resume))),
+                    cert_lag_us: lag(r.obs_certified_us, r.obs_finalized_us),
                 }),
                 (_, _, Some((_, s, n, rank)), _) => Some(Step::Notarized {
                     round_us: n.saturating_sub(s.max(resume)),
                     rank,
                     finalization_us: r.fallback_finalized_us.map(|f| f.saturating_sub(s.max(resume))),
+                    certification_us: r.fallback_certified_us.map(|c| c.saturating_sub(s.max(resume))),
+                    cert_lag_us: lag(r.fallback_certified_us, r.fallback_finalized_us),
                 }),
                 (_, _, None, Some(n)) => Some(Step::Notarized {
                     round_us: n.saturating_sub(prev_first.unwrap_or(n).max(resume)),
                     rank: r.first_rank,
                     finalization_us: None,
+                    certification_us: None,
+                    cert_lag_us: None,
                 }),
                 _ => None,
             };
@@ -246,8 +277,17 @@ pub fn add_steps(steps: &[Step], replica: u32, rounds: u32, segments: u32, a: &m
                 round_us,
                 rank,
                 finalization_us,
+                certification_us,
+                cert_lag_us,
             } => {
                 progressed = true;
+                if let Some(c) = certification_us {
+                    add(agg::F_CERTIFIED, 1);
+                    add(agg::F_CERT_US, c);
+                }
+                if let Some(l) = cert_lag_us {
+                    add(agg::F_CERT_LAG_US, l);
+                }
                 add(agg::F_NOTARIZED, 1);
                 add(agg::F_ROUND_US, round_us);
                 add(agg::F_RANK_SUM, rank as u64);
@@ -282,6 +322,7 @@ mod tests {
         m.round_start(3, 1, 0);
         m.notarized(3, true, 1, 400_000, 0, Some(0));
         m.direct_finalization(3, 1, 500_000);
+        m.certified(3, 1, 650_000);
         m.round_start(3, 2, 400_000);
         m.notarized(5, true, 2, 790_000, 1, Some(400_000));
         m.notarized(3, true, 2, 800_000, 1, Some(400_000));
@@ -293,12 +334,16 @@ mod tests {
                 Step::Notarized {
                     round_us: 400_000,
                     rank: 0,
-                    finalization_us: Some(500_000)
+                    finalization_us: Some(500_000),
+                    certification_us: Some(650_000),
+                    cert_lag_us: Some(150_000),
                 },
                 Step::Notarized {
                     round_us: 400_000,
                     rank: 1,
-                    finalization_us: None
+                    finalization_us: None,
+                    certification_us: None,
+                    cert_lag_us: None,
                 },
                 Step::Stalled { stall_us: 60_000_000 },
                 Step::Stalled { stall_us: 0 },

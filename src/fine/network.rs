@@ -77,6 +77,21 @@ impl Network {
         }
     }
 
+    /// The same network (delays, latency matrix, processing, overlay) with its own stream of
+    /// draws from `seed` and its own delivery count: traffic on it leaves this one's draws
+    /// untouched.
+    pub fn fork(&self, seed: u64) -> Network {
+        Network {
+            delay: self.delay.clone(),
+            base_us: self.base_us.clone(),
+            processing: self.processing.clone(),
+            overlay: self.overlay.clone(),
+            rng: StdRng::seed_from_u64(seed),
+            dist: vec![u64::MAX; self.dist.len()],
+            deliveries: 0,
+        }
+    }
+
     /// Whether messages go over a gossip overlay (else full mesh).
     pub fn is_gossip(&self) -> bool {
         !self.overlay.is_empty()

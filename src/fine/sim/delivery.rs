@@ -21,6 +21,9 @@ pub(super) enum Msg {
     BeaconShare(u64, u32),
     /// An equivocation proof: two blocks of one height and rank by one maker.
     Proof(BlockId, BlockId),
+    /// A certification share of the state after executing a height, by a node (see
+    /// [`super::certifier`]).
+    CertShare(u64, u32),
 }
 
 /// The aggregate of `kind` on this block is already known to the node.
@@ -54,7 +57,7 @@ impl Sim {
             Msg::Block(b) | Msg::Share(_, b, _) | Msg::Aggregate(_, b, _) | Msg::Proof(b, _) => {
                 self.blocks[*b as usize].height
             }
-            Msg::BeaconShare(h, _) => *h,
+            Msg::BeaconShare(h, _) | Msg::CertShare(h, _) => *h,
         }
     }
 
@@ -64,7 +67,7 @@ impl Sim {
             Msg::Block(b) => ("block_proposed", b),
             Msg::Share(ShareKind::Finalization, b, _) => ("finalization_share", b),
             Msg::Share(_, b, _) => ("notarization_share", b),
-            Msg::Aggregate(..) | Msg::BeaconShare(..) | Msg::Proof(..) => return None,
+            Msg::Aggregate(..) | Msg::BeaconShare(..) | Msg::Proof(..) | Msg::CertShare(..) => return None,
         };
         Some((kind, self.blocks[*b as usize].rank))
     }
@@ -73,7 +76,7 @@ impl Sim {
     pub(super) fn is_own(&self, i: u32, msg: &Msg) -> bool {
         match msg {
             Msg::Block(b) => self.blocks[*b as usize].maker == i,
-            Msg::Share(_, _, s) | Msg::BeaconShare(_, s) => *s == i,
+            Msg::Share(_, _, s) | Msg::BeaconShare(_, s) | Msg::CertShare(_, s) => *s == i,
             Msg::Aggregate(..) | Msg::Proof(..) => false,
         }
     }
@@ -96,6 +99,7 @@ impl Sim {
             ),
             Msg::Aggregate(kind, b, _) => (st(b).is_some_and(|x| has_aggregate(x, *kind)), c.aggregate_verify_us),
             Msg::BeaconShare(..) => (h <= n.beacon_height, c.verify_share_us),
+            Msg::CertShare(_, s) => (!self.cert_share_useful(i, h, *s), c.verify_share_us),
             // Two block signatures.
             Msg::Proof(b, _) => (
                 n.pools
@@ -113,7 +117,7 @@ impl Sim {
 
     /// Message `msg` reaches node i at `t` (µs). Down and silent nodes drop it; a node still
     /// catching up keeps it for later (its unvalidated pool); a node finalized past its height
-    /// drops it (beacon shares excepted); otherwise it takes effect once verified: now when
+    /// drops it (beacon and certification shares excepted); otherwise it takes effect once verified: now when
     /// verification is free, else at the end of its CPU time.
     pub(super) fn deliver(&mut self, i: u32, msg: Msg, t: u64) {
         let n = &self.nodes[i as usize];
@@ -125,7 +129,7 @@ impl Sim {
             return;
         }
         let h = self.msg_height(&msg);
-        if h < n.finalized_height && !matches!(msg, Msg::BeaconShare(..)) {
+        if h < n.finalized_height && !matches!(msg, Msg::BeaconShare(..) | Msg::CertShare(..)) {
             return;
         }
         let cost = self.verify_cost(i, &msg);
@@ -133,14 +137,14 @@ impl Sim {
         if t1 == t {
             self.process(i, msg, t);
         } else {
-            self.q.push(t1, Ev::Process { to: i, msg });
+            self.push_ev(t1, Ev::Process { to: i, msg });
         }
     }
 
     /// Verified message `msg` takes effect at node i at `t` (µs).
     pub(super) fn process(&mut self, i: u32, msg: Msg, t: u64) {
         let h = self.msg_height(&msg);
-        if h < self.nodes[i as usize].finalized_height && !matches!(msg, Msg::BeaconShare(..)) {
+        if h < self.nodes[i as usize].finalized_height && !matches!(msg, Msg::BeaconShare(..) | Msg::CertShare(..)) {
             return;
         }
         match msg {
@@ -169,6 +173,7 @@ impl Sim {
                 self.on_aggregate(i, kind, b, set, t);
             }
             Msg::Proof(b1, b2) => self.on_proof(i, b1, b2, t),
+            Msg::CertShare(ch, s) => self.add_cert_share(i, ch, s, t),
             Msg::BeaconShare(bh, s) => {
                 if bh <= self.nodes[i as usize].beacon_height {
                     return;

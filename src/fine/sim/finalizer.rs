@@ -96,8 +96,10 @@ impl Sim {
         let n = &mut self.nodes[i as usize];
         n.finalized_height = h;
         n.pools = n.pools.split_off(&h);
-        // g shrank: a pending notary decision may be due earlier.
         let cur_h = n.height;
+        self.schedule_executions(i, t);
+        // g shrank: a pending notary decision may be due earlier (the certification backlog
+        // may have grown: later).
         self.try_notarize(i, cur_h, t);
     }
 

@@ -16,6 +16,11 @@ pub const EQUIVOCATING: &str = "equivocating = 1";
 
 /// The fixture subnet with `faults` (the `[faults]` table's lines) and extra `[fine]` lines.
 pub fn fixture(faults: &str, fine: &str) -> Sim {
+    fixture_with(faults, fine, "")
+}
+
+/// [`fixture`] with extra scenario tables (`[execution]`, `[protocol]`, ...).
+pub fn fixture_with(faults: &str, fine: &str, tables: &str) -> Sim {
     let clients = if fine.contains("clients") { "" } else { "clients = 0\n" };
     let crypto_time = if fine.contains("crypto_time") {
         ""
@@ -24,7 +29,7 @@ pub fn fixture(faults: &str, fine: &str) -> Sim {
     };
     let text = format!(
         "name = \"unit\"\n[subnet]\nnodes = 4\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
-         [network]\ndelay = {{ dist = \"constant\", ms = 100.0 }}\n[faults]\n{faults}\n\
+         [network]\ndelay = {{ dist = \"constant\", ms = 100.0 }}\n[faults]\n{faults}\n{tables}\n\
          [run]\nreplicas = 1\nrounds = 20\nseed = 1\n[fine]\n{crypto_time}{clients}{fine}\n"
     );
     let s = parse(&text, "unit.toml", Path::new("."))

@@ -133,6 +133,17 @@ impl Sim {
         self.art.prune(ShareKind::Notarization, min_block);
         self.art.prune(ShareKind::Finalization, min_block);
         self.art.prune(ShareKind::Beacon, below);
+        let min_cert = self
+            .nodes
+            .iter()
+            .zip(&self.cert)
+            .filter(|(x, _)| x.up && x.role.signs())
+            .map(|(_, c)| c.certified)
+            .min()
+            .unwrap_or(0);
+        // Below this no node counts a certification share any more (see `certifier`).
+        let cert_below = min_cert.saturating_sub(super::certifier::KEEP_BELOW_CERTIFIED);
+        self.art.prune(ShareKind::Certification, cert_below.min(below));
         self.pruned_below = below;
     }
 }

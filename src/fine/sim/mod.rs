@@ -11,6 +11,10 @@
 //! valid shares on a block notarize it: the node ends the round and relays the notarization.
 //! It signs a finalization share iff it saw exactly one notarized block at h and signed no
 //! other block at h; 2f+1 finalization shares finalize the block and its ancestors.
+//! It executes finalized heights in order (`[execution] time` each), signs a certification
+//! share of each executed state and holds a height certified with n - f shares of it; with
+//! `[protocol] certification_backlog` the notary waits 2 s per height of finalized - certified
+//! gap above 1 and signs nothing while (h - 1) - certified >= 70 ([`certifier`]).
 //!
 //! Modeled CPU time (`[fine] crypto_time`): each node has one CPU that performs its crypto in
 //! arrival order; a received artifact takes effect once verified, a signature is sent once made.
@@ -19,17 +23,23 @@
 //! node's view and returns the [`Emit`]s it wants; [`Sim::apply`] alone turns them into CPU
 //! time, messages and timers. [`params`]: the replica's parameters; [`delivery`]: message arrival; [`round`]: round start;
 //! [`block_maker`], [`notary`], [`finalizer`], [`beacon`] (also rankings and committees);
+//! [`certifier`]: execution and state certification (rule 2);
 //! [`proofs`]: equivocation proofs (`[protocol] equivocation_proofs`);
 //! [`recovery`]: crashes and catch-up; [`reconnect`]: the pool re-sent to a recovering node;
 //! [`workload`]: clients; [`liveness`]: stalls, pruning; [`trace`]: the CSV trace.
 //!
 //! Determinism: the event queue breaks ties by push order, so the order of `q.push` calls and
-//! of every draw from `rng` and `net` is part of the output.
+//! of every draw from `rng` and `net` is part of the output. Certification traffic (execution
+//! timers, certification shares) uses its own sequence space in the queue
+//! ([`EventQueue::push_side`]) and its own network stream (`cert_net`), and execution times
+//! are drawn per height from their own seed: it changes the consensus events of a run only
+//! through what it feeds back (the notary's backlog, CPU time under `crypto_time`).
 
 #![deny(missing_docs)]
 
 mod beacon;
 mod block_maker;
+mod certifier;
 mod delivery;
 mod finalizer;
 #[cfg(test)]
@@ -87,6 +97,19 @@ enum Ev {
     Request { client: u32 },
     /// Checks whether the subnet made progress within the stall horizon.
     StallCheck,
+    /// The node finished executing `height` ([`certifier`]).
+    Executed { node: u32, epoch: u32, height: u64 },
+}
+
+impl Ev {
+    /// Certification traffic: pushed in the queue's side sequence ([`EventQueue::push_side`]).
+    fn is_side(&self) -> bool {
+        match self {
+            Ev::Deliver { msg, .. } | Ev::Process { msg, .. } => matches!(msg, Msg::CertShare(..)),
+            Ev::Executed { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// What a role asks the simulator to do for one node; applied by [`Sim::apply`], the one place
@@ -129,6 +152,14 @@ pub struct Sim {
     clients: Vec<Client>,
     q: EventQueue<Ev>,
     net: Network,
+    /// The network of the certification shares: `net` with its own stream of draws.
+    cert_net: Network,
+    /// Execution and certification state of each node ([`certifier`]).
+    cert: Vec<certifier::NodeCert>,
+    /// Seed of the execution times (one draw per height).
+    exec_seed: u64,
+    /// Execution time of each height drawn so far, µs (index = height).
+    exec_times: Vec<u64>,
     /// The replica's keys, shares, aggregates, beacons and CUPs.
     pub art: Artifacts,
     /// Block makers of each height in rank order (index = height).
@@ -189,6 +220,7 @@ impl Sim {
             p.cfg.gossip_fanout,
             sub(2),
         );
+        let cert_net = net.fork(sub(7));
         let boundary = if p.cfg.boundary_nodes == 0 {
             n
         } else {
@@ -224,6 +256,10 @@ impl Sim {
             requests: Vec::new(),
             pending: VecDeque::new(),
             clients,
+            cert: vec![certifier::NodeCert::default(); n as usize],
+            cert_net,
+            exec_seed: sub(8),
+            exec_times: vec![0],
             net,
             art,
             rankings: Vec::new(),
@@ -296,7 +332,7 @@ impl Sim {
         ReplicaResult {
             crypto: self.art.stats.clone(),
             events: self.q.processed(),
-            messages: self.net.deliveries,
+            messages: self.net.deliveries + self.cert_net.deliveries,
             sim_time_us: self.now,
             requests: self.monitor.requests.clone(),
             monitor: self.monitor,
@@ -342,6 +378,11 @@ impl Sim {
             }
             Ev::Request { client } => self.request(client, t),
             Ev::StallCheck => self.stall_check(t),
+            Ev::Executed { node, epoch, height } => {
+                if self.alive(node, epoch) {
+                    self.executed(node, height, t)
+                }
+            }
         }
     }
 
@@ -364,17 +405,24 @@ impl Sim {
     }
 
     /// Sends `msg` from node `from` at `t` (µs) to every other up node that relays; one
-    /// network sample per receiver, pushed in the network's order.
+    /// network sample per receiver, pushed in the network's order (certification shares on
+    /// `cert_net`).
     fn broadcast(&mut self, from: u32, t: u64, msg: Msg) {
         let nodes = &self.nodes;
-        self.net.broadcast(
+        let net = if matches!(msg, Msg::CertShare(..)) {
+            &mut self.cert_net
+        } else {
+            &mut self.net
+        };
+        net.broadcast(
             from,
             t,
             |j| nodes[j as usize].up && nodes[j as usize].role.relays(),
             &mut self.scratch,
         );
-        for &(j, arr) in &self.scratch {
-            self.q.push(
+        for k in 0..self.scratch.len() {
+            let (j, arr) = self.scratch[k];
+            self.push_ev(
                 arr,
                 Ev::Deliver {
                     to: j,
@@ -384,10 +432,19 @@ impl Sim {
         }
     }
 
+    /// Pushes `ev` at `at_us` (µs): certification traffic in the queue's side sequence.
+    fn push_ev(&mut self, at_us: u64, ev: Ev) {
+        if ev.is_side() {
+            self.q.push_side(at_us, ev)
+        } else {
+            self.q.push(at_us, ev)
+        }
+    }
+
     /// Schedules `ev` at `at_us` (µs): node timers and the subnet's own events (failures,
     /// requests, stall checks). Messages are pushed by [`Sim::broadcast`] and delivery.
     fn schedule(&mut self, at_us: u64, ev: Ev) {
-        self.q.push(at_us, ev);
+        self.push_ev(at_us, ev);
     }
 
     /// Applies, in order, what a role of node i decided at `t` (µs). A signed message costs
@@ -402,7 +459,7 @@ impl Sim {
                         self.trace_line(t1, i, h, kind, rank);
                     }
                     self.broadcast(i, t1, msg.clone());
-                    self.q.push(t1, Ev::Process { to: i, msg });
+                    self.push_ev(t1, Ev::Process { to: i, msg });
                 }
                 Emit::Relay(msg) => self.broadcast(i, t, msg),
                 Emit::Timer { at_us, ev } => self.schedule(at_us, ev),

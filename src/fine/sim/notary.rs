@@ -3,6 +3,15 @@
 //! round start, and never a rank higher than one it signed; ranks it holds an equivocation
 //! proof against count in neither rule (`find_lowest_ranked_non_disqualified_proposals`). A quorum of shares notarizes a
 //! block: the node ends the round and relays the notarization.
+//!
+//! Certification backlog (`[protocol] certification_backlog`, rule 2, [`super::certifier`];
+//! dfinity/ic `notary.rs` and `consensus.rs`): the due time is T0 + N0 + r U 1.5^g +
+//! 2,000 ms x (finalized - certified) when that gap exceeds 1, for every rank; and the node
+//! signs nothing in round h while (h - 1) - certified >= 70. Both are recomputed at every
+//! decision (a new finalized or certified height makes the node reconsider), so the due time
+//! can move either way: a timer that fires before a due time that moved later sets a new one,
+//! and a due time that moved earlier sets an earlier timer. Not modelled: the CUP gap limit
+//! (130) and the backlog's halting exception.
 
 use super::{Emit, Ev, Msg, Sim};
 use crate::fine::agents::{BlockId, Role, SignerSet};
@@ -27,10 +36,11 @@ impl Sim {
     }
 
     /// What node i, in round h at `t` (µs), signs now: the unsigned blocks of the lowest rank
-    /// r it holds once `t >= T0 + notary delay(r, g)`, or else a notary timer at that time
+    /// r it holds once `t >= T0 + notary delay(r, g) + backlog`, or else a notary timer at that time
     /// (only if it is earlier than the one set). Nothing once h is notarized in its view or
-    /// for a rank above one it signed. A notarize-all node signs every block it received.
-    fn notarize(&mut self, i: u32, h: u64, t: u64) -> Vec<Emit> {
+    /// for a rank above one it signed, nor while its certified height lags by 70 or more. A
+    /// notarize-all node signs every block it received.
+    pub(super) fn notarize(&mut self, i: u32, h: u64, t: u64) -> Vec<Emit> {
         let n = &self.nodes[i as usize];
         if !n.up || n.height != h || !n.role.signs() || !self.in_committee(h, i) {
             return Vec::new();
@@ -47,7 +57,7 @@ impl Sim {
                 .collect();
             return todo.into_iter().map(|b| self.sign_notarization(i, b)).collect();
         }
-        if !pool.notarized.is_empty() {
+        if !pool.notarized.is_empty() || self.certification_gap_too_large(i, h) {
             return Vec::new();
         }
         let live = |b: &BlockId| !pool.disqualified.contains(&self.blocks[*b as usize].rank);
@@ -74,7 +84,7 @@ impl Sim {
         if min_signed.is_some_and(|ms| r > ms) {
             return Vec::new();
         }
-        let due = n.round_start_us + self.p.notary_delay_us(r, n.finality_gap());
+        let due = n.round_start_us + self.p.notary_delay_us(r, n.finality_gap()) + self.backlog_us(i);
         if t < due {
             // A timer still to come, at or before `due`, will reconsider. One that already
             // fired does not: the lowest rank can rise (its blocks disqualified).

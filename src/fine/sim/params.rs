@@ -1,6 +1,7 @@
 //! Parameters of a replica, derived from the scenario: subnet size and thresholds, unit and
-//! notary delays (µs), fault roles, the stall horizon.
+//! notary delays (µs), fault roles, the stall horizon, execution and certification.
 
+use crate::dist::Delay;
 use crate::scenario::FineConfig;
 use crate::scenario::Scenario;
 
@@ -40,6 +41,12 @@ pub struct SimParams {
     pub proofs: bool,
     /// `[protocol] dynamic_block_maker_delay`: see [`super::Sim::maker_extra_us`].
     pub dynamic_maker_delay: bool,
+    /// Certification threshold n - f (the high-threshold committee is the whole subnet).
+    pub cert_threshold: u32,
+    /// `[execution] time`: execution time of one height (one draw per height).
+    pub execution: Delay,
+    /// `[protocol] certification_backlog`: the certification gap slows the notary down.
+    pub cert_backlog: bool,
     /// The scenario's `[fine]` table.
     pub cfg: FineConfig,
 }
@@ -81,6 +88,9 @@ impl SimParams {
             ],
             proofs: s.protocol.equivocation_proofs,
             dynamic_maker_delay: s.protocol.dynamic_block_maker_delay,
+            cert_threshold: n - f,
+            execution: s.execution.time.clone(),
+            cert_backlog: s.protocol.certification_backlog,
             cfg: cfg.clone(),
         }
     }

@@ -2,7 +2,8 @@
 //! and down (mean MTTR). A recovering node loses its pools and asks a random up honest peer
 //! for its latest catch-up package (CUP) and notarized tip; meanwhile the up nodes re-send it
 //! their pools ([`super::reconnect`]), which it keeps, with whatever else arrives, until it
-//! has caught up (the replica's unvalidated pool), then processes as usual.
+//! has caught up (the replica's unvalidated pool), then processes as usual. It holds the
+//! peer's finalized height executed and certified (state sync, [`super::certifier`]).
 
 use super::{Ev, Sim};
 use crate::fine::agents::{BlockId, HeightPool, Role};
@@ -43,6 +44,7 @@ impl Sim {
         n.up = false;
         n.epoch += 1;
         self.backlogs.remove(&i);
+        self.cert_crash(i);
         self.trace_line(t, i, self.nodes[i as usize].height, "crash", 0);
         let d = self.exp_us(mttr);
         self.schedule(t + d, Ev::Recover { node: i });
@@ -141,6 +143,7 @@ impl Sim {
         n.beacon_height = beacon_h;
         n.height = hp;
         n.busy_until_us = t1;
+        self.cert_catch_up(i, fp, t1);
         self.trace_line(t1, i, hp, "catch_up", 0);
         for msg in self.backlogs.remove(&i).unwrap_or_default() {
             self.deliver(i, msg, t1);
