@@ -13,8 +13,12 @@
 //!   `ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP` (1), recomputed on every call
 //!   (`rs/consensus/src/consensus/notary.rs`), and signs nothing while notarized - certified
 //!   height reaches `ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP` (70,
-//!   `rs/consensus/src/consensus.rs`). Not modelled: the CUP gap limit (130 heights past the
-//!   pending catch-up package) and the exception while the subnet halts for an upgrade.
+//!   `rs/consensus/src/consensus.rs`). Not modelled: the exception while the subnet halts for
+//!   an upgrade, and the CUP gap limit (notarized - pending catch-up package height >= 130).
+//!   A CUP at summary height H is made once H is finalized and certified and its state
+//!   manifest is computed; with no manifest time the pending CUP height is above the
+//!   certified height or within 70 of the notarized one, so the 70-height certification limit
+//!   always binds first and leaving the CUP limit out is exact under that assumption.
 //!
 //! # The model (both engines; `[execution] time`, `[protocol] certification_backlog`)
 //! - Execution: node k executes height h at ex_k(h) = max(ex_k(h - 1), F_k(h)) + X_h, F_k(h)
@@ -265,17 +269,19 @@ impl<'a, const B: usize> Height<'a, B> {
         k: u32,
     ) {
         let p = self.p;
+        // The receiver's own share takes no delay: no words for a group of itself alone.
+        let mut mask = 0u32;
         for g in 0..p.nodes.div_ceil(4) {
             let bits = group_bits(certifiers, g);
-            if bits == 0 {
-                continue;
+            if bits != 0 && !(bits == 1 << (k & 3) && k >> 2 == g) {
+                mask |= 1 << g;
             }
-            // The receiver's own share takes no delay: no words for a group of itself alone.
-            let w = if bits == 1 << (k & 3) && k >> 2 == g {
-                [0; 4]
-            } else {
-                self.words(kind::CERT_SHARE, 0, k, g)
-            };
+        }
+        let mut words = [[0u32; 4]; 32];
+        self.group_words(kind::CERT_SHARE, 0, k, mask, &mut words);
+        for g in 0..p.nodes.div_ceil(4) {
+            let bits = group_bits(certifiers, g);
+            let w = words[g as usize];
             for x in 0..4 {
                 let j = 4 * g + x;
                 if (bits >> x) & 1 == 1 {
