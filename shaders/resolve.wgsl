@@ -265,7 +265,9 @@ fn certified_us(certifiers: vec4<u32>, k: u32) -> u64 {
         if bits != (1u << (k & 3u)) || (k >> 2u) != g {
             w = words(KIND_CERT_SHARE, 0u, k, g);
         }
+        // Counted as iterations: the driver may keep it a loop (the budget stays an upper bound).
         for (var x = 0u; x < 4u; x++) {
+            fuel += 1u;
             let j = 4u * g + x;
             if ((bits >> x) & 1u) == 1u {
                 var d = 0lu;
