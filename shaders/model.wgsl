@@ -177,6 +177,15 @@ var<private> v_pend0_h: array<u32, NODE_CAP>;
 var<private> v_pend0_us: array<u64, NODE_CAP>;
 var<private> v_pend1_h: array<u32, NODE_CAP>;
 var<private> v_pend1_us: array<u64, NODE_CAP>;
+// Execution and certification (cert.rs): highest height executed and when, highest height
+// certified at the round start, and the certifications in flight at the round start, node k's
+// v_cw_len[k] entries at k CERT_WINDOW .. (heights and arrivals increasing).
+var<private> v_ex_h: array<u32, NODE_CAP>;
+var<private> v_ex_us: array<u64, NODE_CAP>;
+var<private> v_cert_h: array<u32, NODE_CAP>;
+var<private> v_cw_len: array<u32, NODE_CAP>;
+var<private> v_cw_h: array<u32, CERT_CAP>;
+var<private> v_cw_us: array<u64, CERT_CAP>;
 
 fn views_genesis() {
     for (var k = 0u; k < p.nodes; k++) {
@@ -187,6 +196,15 @@ fn views_genesis() {
         v_pend0_us[k] = NEVER;
         v_pend1_h[k] = 0u;
         v_pend1_us[k] = NEVER;
+        v_ex_h[k] = 0u;
+        v_ex_us[k] = 0lu;
+        v_cert_h[k] = 0u;
+        v_cw_len[k] = 0u;
+        for (var i = 0u; i < CERT_WINDOW; i++) {
+            fuel += 1u;
+            v_cw_h[k * CERT_WINDOW + i] = 0u;
+            v_cw_us[k * CERT_WINDOW + i] = NEVER;
+        }
     }
 }
 
@@ -195,10 +213,99 @@ fn views_rejoin(k: u32, height: u32, t: u64) {
     v_fin_height[k] = height - 1u;
     v_pend0_us[k] = NEVER;
     v_pend1_us[k] = NEVER;
+    v_ex_h[k] = height - 1u;
+    v_ex_us[k] = t;
+    v_cert_h[k] = height - 1u;
+    v_cw_len[k] = 0u;
+}
+
+// a - b, or 0 when b >= a (u32::saturating_sub).
+fn sat_sub32(a: u32, b: u32) -> u32 {
+    return a - min(a, b);
+}
+
+// The notary's backlog delay at certification gap `gap`, µs (cert::backlog_us).
+fn backlog_us(gap: u32) -> u64 {
+    if gap > ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP {
+        return BACKLOG_DELAY_US * u64(gap);
+    }
+    return 0lu;
+}
+
+// Node k's finalized height once every finalization in flight has arrived.
+fn final_fin_height(k: u32) -> u32 {
+    var f = v_fin_height[k];
+    if v_pend0_us[k] != NEVER {
+        f = max(f, v_pend0_h[k]);
+    }
+    if v_pend1_us[k] != NEVER {
+        f = max(f, v_pend1_h[k]);
+    }
+    return f;
+}
+
+// True when neither the backlog delay nor the hard limit can apply to node k in round
+// `height` (NodeViews::backlog_free).
+fn backlog_free(k: u32, height: u32) -> bool {
+    let c = v_cert_h[k];
+    return sat_sub32(final_fin_height(k), c) <= ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP
+        && sat_sub32(height - 1u, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP;
+}
+
+// Earliest time node k may sign a rank-`rank` block at `height` with the backlog rules, µs
+// (NEVER: the hard limit holds for good; NodeViews::eligible_with_backlog_us): a sweep over
+// the arrivals that change its finalized height f or certified height c, in time order.
+fn eligible_with_backlog_us(k: u32, rank: u32, height: u32) -> u64 {
+    let t0 = v_start[k];
+    let last = height - 1u;
+    let base = k * CERT_WINDOW;
+    var f = v_fin_height[k];
+    var c = v_cert_h[k];
+    var a = t0;
+    var next_pend = 0u; // 0: pend0, 1: pend1, 2: none left
+    var next_cert = 0u;
+    var result = NEVER;
+    loop {
+        fuel += 1u;
+        var tp = NEVER;
+        if next_pend == 0u {
+            tp = v_pend0_us[k];
+        } else if next_pend == 1u {
+            tp = v_pend1_us[k];
+        }
+        var tc = NEVER;
+        if next_cert < v_cw_len[k] {
+            tc = v_cw_us[base + next_cert];
+        }
+        let b = min(tp, tc);
+        if sat_sub32(last, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP {
+            let need = t0 + notary_delay_us(rank, last - min(f, last)) + backlog_us(sat_sub32(f, c));
+            let e = max(a, need);
+            if e < b {
+                result = e;
+                break;
+            }
+        }
+        if b == NEVER {
+            break;
+        }
+        a = max(a, b);
+        if tp <= tc {
+            f = max(f, select(v_pend1_h[k], v_pend0_h[k], next_pend == 0u));
+            next_pend += 1u;
+        } else {
+            c = max(c, v_cw_h[base + next_cert]);
+            next_cert += 1u;
+        }
+    }
+    return result;
 }
 
 // Earliest time node k may notarization-sign a rank-`rank` block at `height`, µs.
 fn eligible_us(k: u32, rank: u32, height: u32) -> u64 {
+    if p.certification_backlog != 0u && !backlog_free(k, height) {
+        return eligible_with_backlog_us(k, rank, height);
+    }
     let t0 = v_start[k];
     if rank == 0u || p.finality_backoff == 0u {
         return t0 + notary_delay_us(rank, 0u);
@@ -249,6 +356,77 @@ fn views_advance(k: u32, height: u32, fin_us: u64, next_us: u64) {
         v_pend1_us[k] = NEVER;
     }
     v_start[k] = next_us;
+}
+
+// ---------------------------------------------------------------- execution and certification (cert.rs)
+
+// Execution time of `height` in `replica`, µs (0 without an execution table; cert::execution_us).
+fn execution_us(replica: u32, height: u32) -> u64 {
+    if p.execution == 0u {
+        return 0lu;
+    }
+    let w = philox4x32_10(vec4<u32>(replica, height, 0u, STREAM_EXECUTION), vec2<u32>(p.seed_lo, p.seed_hi));
+    return u64(table_sample(p.execution_table, w.x));
+}
+
+// Node k holds `height` finalized at fin_us (NEVER: not directly): it executes every height up
+// to `height` not executed yet, in order, `height` itself in x_us. Returns when it finished
+// executing `height` (when it sends its certification share), or NEVER (NodeViews::execute).
+fn views_execute(replica: u32, k: u32, height: u32, fin_us: u64, x_us: u64) -> u64 {
+    if fin_us == NEVER || v_ex_h[k] >= height {
+        return NEVER;
+    }
+    while v_ex_h[k] < height {
+        fuel += 1u;
+        let j = v_ex_h[k] + 1u;
+        var x = x_us;
+        if j != height {
+            x = execution_us(replica, j);
+        }
+        v_ex_us[k] = max(v_ex_us[k], fin_us) + x;
+        v_ex_h[k] = j;
+    }
+    return v_ex_us[k];
+}
+
+// Node k holds `height` certified at cert_us (NEVER: not in this model): absorbs the
+// certifications in flight that arrived by its round start, then keeps this one in flight
+// (NodeViews::certified).
+fn views_certified(k: u32, height: u32, cert_us: u64) {
+    let base = k * CERT_WINDOW;
+    let start = v_start[k];
+    var skip = 0u;
+    let len0 = v_cw_len[k];
+    while skip < len0 && v_cw_us[base + skip] <= start {
+        fuel += 1u;
+        v_cert_h[k] = max(v_cert_h[k], v_cw_h[base + skip]);
+        skip += 1u;
+    }
+    for (var i = skip; i < len0; i++) {
+        fuel += 1u;
+        v_cw_h[base + i - skip] = v_cw_h[base + i];
+        v_cw_us[base + i - skip] = v_cw_us[base + i];
+    }
+    var len = len0 - skip;
+    if cert_us == NEVER {
+        v_cw_len[k] = len;
+        return;
+    }
+    if cert_us <= start {
+        v_cert_h[k] = max(v_cert_h[k], height);
+        v_cw_len[k] = 0u;
+        return;
+    }
+    while len > 0u && v_cw_us[base + len - 1u] >= cert_us {
+        fuel += 1u;
+        len -= 1u;
+    }
+    if len == CERT_WINDOW {
+        len -= 1u; // the latest kept certification is taken to arrive with this one
+    }
+    v_cw_h[base + len] = height;
+    v_cw_us[base + len] = cert_us;
+    v_cw_len[k] = len + 1u;
 }
 
 // ---------------------------------------------------------------- order statistic (sets.rs)

@@ -271,8 +271,7 @@ fn step_once(replica: u32) {
     let w = message_words(KIND_OBSERVER, 0u, 0u, 0u).x;
     let observer = nth_member(honest_active, uniform_below(w, count(honest_active)));
     let out = outcome(observer);
-    // Messages and observer, then the shuffles' words (4 per block).
-    philox_blocks += u64(h_blocks + 1u + (p.nodes - p.committee + 3u) / 4u + (p.makers + 3u) / 4u);
+    let obs_start_us = v_start[observer];
 
     s_rank_history = push_rank(s_rank_history, out.rank);
     acc_add(batch, F_NOTARIZED, 1lu);
@@ -300,6 +299,43 @@ fn step_once(replica: u32) {
             views_advance(k, height, h_fin[k], h_tmp[k]);
         }
     }
+
+    // Rule 8: the honest nodes execute the height and certify it; h_tmp now holds the times
+    // they send their certification shares.
+    let x_us = execution_us(replica, height);
+    var certifiers = vec4<u32>(0u);
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        if contains(honest_active, k) {
+            h_tmp[k] = views_execute(replica, k, height, h_fin[k], x_us);
+            certifiers = with_node(certifiers, k, h_tmp[k] != NEVER);
+        }
+    }
+    var cert_o = NEVER;
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        if contains(honest_active, k) {
+            var c = NEVER;
+            if contains(certifiers, k) {
+                c = certified_us(certifiers, k);
+            }
+            views_certified(k, height, c);
+            if k == observer {
+                cert_o = c;
+            }
+        }
+    }
+    if cert_o != NEVER {
+        acc_add(batch, F_CERTIFIED, 1lu);
+        let overheads = u64(p.round_overhead_us) + u64(p.finalization_overhead_us);
+        acc_add(batch, F_CERT_US, sat_sub(cert_o, obs_start_us) + overheads);
+        let fin_o = h_fin[observer];
+        if fin_o != NEVER {
+            acc_add(batch, F_CERT_LAG_US, sat_sub(cert_o, fin_o));
+        }
+    }
+    // Messages and observer, execution, then the shuffles' words (4 per block).
+    philox_blocks += u64(h_blocks + 1u + p.execution + (p.nodes - p.committee + 3u) / 4u + (p.makers + 3u) / 4u);
     s_height = height + 1u;
     s_step = step + 1u;
 }

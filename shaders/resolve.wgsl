@@ -1,6 +1,7 @@
 // The coarse ICC model in WGSL, part 3 of 4: deciding a height's proposals and notarization
 // shares in time order, then its finalization, each node's next round start and the
-// observer's outcome. Twin of kernels/src/resolve.rs.
+// observer's outcome; the certification of the height (certified_us, twin of
+// kernels/src/cert.rs). Twin of kernels/src/resolve.rs.
 
 // Candidate blocks of ranks 0..makers in rank order (Height::propose); ranking_at(r) is the
 // rank-r maker, `equivocating` the equivocating nodes, `extra_us` the dynamic block-maker
@@ -242,6 +243,42 @@ fn next_start_us(k: u32) -> u64 {
         }
     }
     return max(goal, os_get());
+}
+
+// When node k holds this height certified, µs (Height::certified_us): max(its own share time,
+// the cert_quorum-th arrival of the shares sent at h_tmp[j] by the nodes `certifiers`, its own
+// at delay 0), or NEVER with fewer certifiers than the quorum. k is one of `certifiers`.
+fn certified_us(certifiers: vec4<u32>, k: u32) -> u64 {
+    let m = count(certifiers);
+    if m < p.cert_quorum {
+        return NEVER;
+    }
+    os_new(m, p.cert_quorum);
+    for (var g = 0u; g < groups(); g++) {
+        fuel += 1u;
+        let bits = group_bits(certifiers, g);
+        if bits == 0u {
+            continue;
+        }
+        // The receiver's own share takes no delay: no words for a group of itself alone.
+        var w = vec4<u32>(0u);
+        if bits != (1u << (k & 3u)) || (k >> 2u) != g {
+            w = words(KIND_CERT_SHARE, 0u, k, g);
+        }
+        // Counted as iterations: the driver may keep it a loop (the budget stays an upper bound).
+        for (var x = 0u; x < 4u; x++) {
+            fuel += 1u;
+            let j = 4u * g + x;
+            if ((bits >> x) & 1u) == 1u {
+                var d = 0lu;
+                if j != k {
+                    d = delay_us(w[x], j, k);
+                }
+                os_push(h_tmp[j] + d);
+            }
+        }
+    }
+    return max(os_get(), h_tmp[k]);
 }
 
 // Groups of four ids (0..p.nodes) with no member of s.

@@ -45,6 +45,15 @@ fn sim_load(base: u32) {
         v_pend1_us[i] = u64_at(n + NODE_PEND1_US_LO);
         f_next_us[i] = u64_at(n + NODE_NEXT_CHANGE_US_LO);
         f_transitions[i] = state[n + NODE_TRANSITIONS];
+        v_ex_h[i] = state[n + NODE_EX_H];
+        v_ex_us[i] = u64_at(n + NODE_EX_US_LO);
+        v_cert_h[i] = state[n + NODE_CERT_H];
+        v_cw_len[i] = state[n + NODE_CW_LEN];
+        for (var c = 0u; c < CERT_WINDOW; c++) {
+            fuel += 1u;
+            v_cw_h[i * CERT_WINDOW + c] = state[n + NODE_CW_H0 + c];
+            v_cw_us[i * CERT_WINDOW + c] = u64_at(n + NODE_CW_US0_LO + 2u * c);
+        }
     }
 }
 
@@ -70,6 +79,15 @@ fn sim_store(base: u32) {
         store_u64(n + NODE_PEND1_US_LO, v_pend1_us[i]);
         store_u64(n + NODE_NEXT_CHANGE_US_LO, f_next_us[i]);
         state[n + NODE_TRANSITIONS] = f_transitions[i];
+        state[n + NODE_EX_H] = v_ex_h[i];
+        store_u64(n + NODE_EX_US_LO, v_ex_us[i]);
+        state[n + NODE_CERT_H] = v_cert_h[i];
+        state[n + NODE_CW_LEN] = v_cw_len[i];
+        for (var c = 0u; c < CERT_WINDOW; c++) {
+            fuel += 1u;
+            state[n + NODE_CW_H0 + c] = v_cw_h[i * CERT_WINDOW + c];
+            store_u64(n + NODE_CW_US0_LO + 2u * c, v_cw_us[i * CERT_WINDOW + c]);
+        }
     }
 }
 

@@ -125,9 +125,9 @@
 //! and written only for units): about 11 KiB per replica at any n <= 128, and no per-pair
 //! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
 //! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
-//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 120 bytes per node plus
-//! about 1.3 KiB, 7.1 KiB per invocation for n <= 48 and 16.7 KiB for n <= 128; between
-//! dispatches it keeps 12 words per node in device memory.
+//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 188 bytes per node (68 of
+//! them execution and certification) plus about 1.5 KiB, 10.3 KiB per invocation for n <= 48
+//! and 25.2 KiB for n <= 128; between dispatches it keeps 29 words per node in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::cert;

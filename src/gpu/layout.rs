@@ -52,7 +52,8 @@ shared_struct! {
 shared_struct! {
     /// Per-node state, node i at word `STATE_FIXED_WORDS + NODE_STATE_WORDS * i` from the
     /// replica's base (read as `NODE_<FIELD>` offsets): its view (`ictwin_kernels::views::
-    /// NodeViews`) and its dynamic failures. 64-bit values are split into `_lo` / `_hi` halves.
+    /// NodeViews`, certification included) and its dynamic failures: 29 words (116 bytes).
+    /// 64-bit values are split into `_lo` / `_hi` halves.
     pub struct NodeState {
         /// Round start of the next height, µs (low half).
         pub start_lo: u32,
@@ -78,13 +79,56 @@ shared_struct! {
         pub next_change_us_hi: u32,
         /// Up/down transitions so far.
         pub transitions: u32,
+        /// Highest height the node executed (`ictwin_kernels::cert`).
+        pub ex_h: u32,
+        /// When it finished executing `ex_h`, µs (low half).
+        pub ex_us_lo: u32,
+        /// High half of `ex_us_lo`.
+        pub ex_us_hi: u32,
+        /// Highest height it held certified at its round start.
+        pub cert_h: u32,
+        /// Certifications in flight (entries of `cw_h*` / `cw_us*`, at most `cert::WINDOW`).
+        pub cw_len: u32,
+        /// Height of certification in flight 0 (entries 0..`cw_len` are valid, heights and
+        /// times increasing; the shader reads `cw_h{i}` as `NODE_CW_H0 + i`).
+        pub cw_h0: u32,
+        /// Height of certification in flight 1.
+        pub cw_h1: u32,
+        /// Height of certification in flight 2.
+        pub cw_h2: u32,
+        /// Height of certification in flight 3.
+        pub cw_h3: u32,
+        /// Arrival of certification 0, µs (low half; the shader reads entry i at
+        /// `NODE_CW_US0_LO + 2 i`).
+        pub cw_us0_lo: u32,
+        /// High half of `cw_us0_lo`.
+        pub cw_us0_hi: u32,
+        /// Arrival of certification 1, µs (low half).
+        pub cw_us1_lo: u32,
+        /// High half of `cw_us1_lo`.
+        pub cw_us1_hi: u32,
+        /// Arrival of certification 2, µs (low half).
+        pub cw_us2_lo: u32,
+        /// High half of `cw_us2_lo`.
+        pub cw_us2_hi: u32,
+        /// Arrival of certification 3, µs (low half).
+        pub cw_us3_lo: u32,
+        /// High half of `cw_us3_lo`.
+        pub cw_us3_hi: u32,
     }
 }
+
+// The shader indexes the certification window from its first entry: one field per entry of
+// `cert::WINDOW`, contiguous.
+const _: () = assert!(ictwin_kernels::cert::WINDOW == 4);
+const _: () = assert!(std::mem::offset_of!(NodeState, cw_h3) == std::mem::offset_of!(NodeState, cw_h0) + 4 * 3);
+const _: () = assert!(std::mem::offset_of!(NodeState, cw_us3_lo) == std::mem::offset_of!(NodeState, cw_us0_lo) + 8 * 3);
 
 /// u32 words of [`ReplicaState`] (`STATE_FIXED_WORDS` in WGSL).
 pub const STATE_FIXED_WORDS: u32 = words::<ReplicaState>();
 /// u32 words of [`NodeState`] (`NODE_STATE_WORDS` in WGSL).
 pub const NODE_STATE_WORDS: u32 = words::<NodeState>();
+const _: () = assert!(NODE_STATE_WORDS == 29);
 
 /// u32 words of state per replica for `p` (what [`Slice::state_words`] holds).
 pub fn state_words(p: &ictwin_kernels::Params) -> u32 {
