@@ -119,10 +119,11 @@
 //! - Execution time of height h: word 0 of (i, h, 0, `EXECUTION`), only with `[execution]`.
 //!
 //! # Memory per replica
-//! Node views carry 9 u32 words per node (round start, finalized height, two finalizations in
-//! flight), 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
+//! Node views carry 26 u32 words per node (round start, finalized height, two finalizations in
+//! flight: 9; executed height and time, certified height, four certifications in flight: 17),
+//! 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 15 words, and proof times of 8 units x 128 u32 (4 KiB, kept across heights
-//! and written only for units): about 11 KiB per replica at any n <= 128, and no per-pair
+//! and written only for units): about 24 KiB per replica at n = 128, and no per-pair
 //! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
 //! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
 //! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 188 bytes per node (68 of
