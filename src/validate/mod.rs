@@ -242,23 +242,26 @@ pub fn compare(s: &Scenario, coarse: &[u64], fine: &[u64], th: Thresholds) -> Ve
         "ci95 of difference",
         p,
     ));
-    // Certification (rule 2): both engines measure it at the observer.
-    let (ci, p) = difference_ci(
-        c.mean_certification_ms,
-        f.mean_certification_ms,
-        c.mean_certification_ms_ci95,
-        f.mean_certification_ms_ci95,
-    );
-    rows.push((
-        "mean_certification_ms",
-        Claim::Approximate,
-        Effect::Relative,
-        c.mean_certification_ms,
-        f.mean_certification_ms,
-        ci,
-        "ci95 of difference",
-        p,
-    ));
+    // Certification (rule 2): both engines measure it at the observer (no row when neither
+    // level certified a height, e.g. a stalled subnet).
+    if !(c.mean_certification_ms.is_nan() && f.mean_certification_ms.is_nan()) {
+        let (ci, p) = difference_ci(
+            c.mean_certification_ms,
+            f.mean_certification_ms,
+            c.mean_certification_ms_ci95,
+            f.mean_certification_ms_ci95,
+        );
+        rows.push((
+            "mean_certification_ms",
+            Claim::Approximate,
+            Effect::Relative,
+            c.mean_certification_ms,
+            f.mean_certification_ms,
+            ci,
+            "ci95 of difference",
+            p,
+        ));
+    }
     rows.into_iter()
         .map(|(metric, claim, effect, cv, fv, statistic, kind, p)| Comparison {
             scenario: s.name.clone(),
