@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
+/// Rows of `validation.csv` per scenario (every metric measured by both levels).
+const ROWS: usize = 9;
 fn scenario(path: &str) -> Scenario {
     load(Some(Path::new(path))).unwrap().scenario
 }
@@ -116,7 +118,9 @@ fn validation_suite_runs_at_reduced_size() {
         String::from_utf8_lossy(&o.stderr)
     );
     let csv = std::fs::read_to_string(out.join("validation.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 8 * files.len(), "{csv}");
+    // Nine rows per scenario: three exact claims, two means with their distributions, the
+    // block rate and the certification time.
+    assert_eq!(csv.lines().count(), 1 + ROWS * files.len(), "{csv}");
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let col = |name: &str| {
         ictwin::output::validation::VALIDATION_COLUMNS
@@ -174,15 +178,22 @@ fn random_validation_writes_every_scenario_and_row() {
         ictwin::output::validation::VALIDATION_COLUMNS
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), 2 * 8);
-    for (k, name) in ["random-1-0", "random-1-1"].iter().enumerate() {
-        assert!(rows[8 * k..8 * (k + 1)].iter().all(|r| &r[0] == *name));
+    let mut start = 0;
+    for name in ["random-1-0", "random-1-1"] {
+        // Every metric, in one block per scenario; a scenario whose heights all stall (the
+        // envelope's f + 1 faulty nodes) certifies nothing at either level and has no
+        // certification row.
+        let n = rows[start..].iter().take_while(|r| &r[0] == name).count();
+        let certified = rows[start..start + n].iter().any(|r| &r[1] == "mean_certification_ms");
+        assert_eq!(n, if certified { ROWS } else { ROWS - 1 }, "{name}");
+        start += n;
         let s = load(Some(&out.join(format!("scenarios/{name}.toml"))))
             .unwrap()
             .scenario;
         assert_eq!(&s.name, name);
         assert!(!s.fine.unwrap().crypto_time);
     }
+    assert_eq!(start, rows.len());
     let scenarios = std::fs::read_to_string(out.join("scenarios.csv")).unwrap();
     assert_eq!(scenarios.lines().count(), 3, "{scenarios}");
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
