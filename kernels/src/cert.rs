@@ -52,9 +52,9 @@
 use crate::height::{kind, Height};
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
-use crate::sets::{contains, count, group_bits, Collect, NodeSet, OrderStat, Sink, SELECT_ABOVE};
+use crate::sets::{contains, count, group_bits, NodeSet};
 use crate::table;
-use crate::views::{delay_us, notary_delay_us, NodeViews, NEVER};
+use crate::views::{notary_delay_us, NodeViews, NEVER};
 
 /// Certifications a node keeps in flight (see the approximations above).
 pub const WINDOW: usize = 4;
@@ -239,39 +239,16 @@ impl NodeViews {
 impl<'a, const B: usize> Height<'a, B> {
     /// When node `k` holds this height certified, µs: max(its own share time, the (n - f)-th
     /// arrival of the shares sent at `share_us[j]` by the nodes `certifiers`), or `NEVER`
-    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`. Selection as
-    /// [`crate::sets::SELECT_ABOVE`] says.
+    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`.
     pub fn certified_us(&self, share_us: &[u64; MAX_NODES as usize], certifiers: &NodeSet, k: u32) -> u64 {
         let m = count(certifiers);
         if m < self.p.cert_quorum {
             return NEVER;
         }
         debug_assert!(contains(certifiers, k));
-        let q = if B > SELECT_ABOVE {
-            let mut c = Collect::new();
-            self.certification_arrivals(&mut c, share_us, certifiers, k);
-            c.kth(self.p.cert_quorum)
-        } else {
-            let mut os = OrderStat::<B>::new(m, self.p.cert_quorum);
-            self.certification_arrivals(&mut os, share_us, certifiers, k);
-            os.get()
-        };
-        q.max(share_us[k as usize])
-    }
-
-    /// Puts into `sink` the arrival at `k` of each certification share (kind `CERT_SHARE`).
-    #[inline(always)]
-    fn certification_arrivals<S: Sink>(
-        &self,
-        sink: &mut S,
-        share_us: &[u64; MAX_NODES as usize],
-        certifiers: &NodeSet,
-        k: u32,
-    ) {
-        let p = self.p;
         // The receiver's own share takes no delay: no words for a group of itself alone.
         let mut mask = 0u32;
-        for g in 0..p.nodes.div_ceil(4) {
+        for g in 0..self.p.nodes.div_ceil(4) {
             let bits = group_bits(certifiers, g);
             if bits != 0 && !(bits == 1 << (k & 3) && k >> 2 == g) {
                 mask |= 1 << g;
@@ -279,21 +256,8 @@ impl<'a, const B: usize> Height<'a, B> {
         }
         let mut words = [[0u32; 4]; 32];
         self.group_words(kind::CERT_SHARE, 0, k, mask, &mut words);
-        for g in 0..p.nodes.div_ceil(4) {
-            let bits = group_bits(certifiers, g);
-            let w = words[g as usize];
-            for x in 0..4 {
-                let j = 4 * g + x;
-                if (bits >> x) & 1 == 1 {
-                    let d = if j == k {
-                        0
-                    } else {
-                        delay_us(p, self.tables, w[x as usize], j, k)
-                    };
-                    sink.put(share_us[j as usize] + d);
-                }
-            }
-        }
+        self.kth_arrival(m, self.p.cert_quorum, &words, certifiers, k, share_us)
+            .max(share_us[k as usize])
     }
 }
 

@@ -267,20 +267,37 @@ impl<'a, const B: usize> Height<'a, B> {
                 continue;
             }
             self.group_words(kind, b, k, mask, &mut words);
-            self.tmp[k as usize] = if B > sets::SELECT_ABOVE {
-                let mut c = Collect::new();
-                self.share_arrivals(&mut c, &words, senders, k, use_notar);
-                c.kth(q)
-            } else {
-                let mut os = OrderStat::<B>::new(n, q);
-                self.share_arrivals(&mut os, &words, senders, k, use_notar);
-                os.get()
-            };
+            let send = if use_notar { &self.notar } else { &self.sigma };
+            let t = self.kth_arrival(n, q, &words, senders, k, send);
+            self.tmp[k as usize] = t;
         }
     }
 
-    /// Puts into `sink` the arrival at `k` of each share sent by `senders` (at `notar[j]` or
-    /// `sigma[j]`), with the delays from `words`.
+    /// The `q`-th smallest arrival at `k` of the shares sent at `send[j]` by the `n` nodes of
+    /// `senders` (its own at delay 0), delays from `words` (groups of four senders).
+    /// Selection as [`sets::SELECT_ABOVE`] says.
+    #[inline(always)]
+    pub(crate) fn kth_arrival(
+        &self,
+        n: u32,
+        q: u32,
+        words: &[[u32; 4]; 32],
+        senders: &NodeSet,
+        k: u32,
+        send: &[u64; MAX_NODES as usize],
+    ) -> u64 {
+        if B > sets::SELECT_ABOVE {
+            let mut c = Collect::new();
+            self.share_arrivals(&mut c, words, senders, k, send);
+            c.kth(q)
+        } else {
+            let mut os = OrderStat::<B>::new(n, q);
+            self.share_arrivals(&mut os, words, senders, k, send);
+            os.get()
+        }
+    }
+
+    /// Puts into `sink` the arrival at `k` of each share sent at `send[j]` by `senders`.
     #[inline(always)]
     fn share_arrivals<S: Sink>(
         &self,
@@ -288,24 +305,19 @@ impl<'a, const B: usize> Height<'a, B> {
         words: &[[u32; 4]; 32],
         senders: &NodeSet,
         k: u32,
-        use_notar: bool,
+        send: &[u64; MAX_NODES as usize],
     ) {
         for g in 0..self.p.nodes.div_ceil(4) {
             let bits = group_bits(senders, g);
             for x in 0..4 {
                 if (bits >> x) & 1 == 1 {
                     let j = 4 * g + x;
-                    let send = if use_notar {
-                        self.notar[j as usize]
-                    } else {
-                        self.sigma[j as usize]
-                    };
                     let d = if j == k {
                         0
                     } else {
                         delay_us(self.p, self.tables, words[g as usize][x as usize], j, k)
                     };
-                    sink.put(send + d);
+                    sink.put(send[j as usize] + d);
                 }
             }
         }

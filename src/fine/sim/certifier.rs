@@ -36,18 +36,11 @@
 use super::{Emit, Ev, Msg, Sim};
 use crate::fine::agents::{Role, SignerSet};
 use crate::fine::artifacts::ShareKind;
+use ictwin_kernels::cert;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::collections::BTreeMap;
 
-/// Extra notary delay per height of finalized - certified gap, µs (`BACKLOG_DELAY_MILLIS`).
-pub(super) const BACKLOG_DELAY_US: u64 = 2_000_000;
-/// Largest finalized - certified gap without backlog delay
-/// (`ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP`).
-pub(super) const ACCEPTABLE_GAP: u64 = 1;
-/// Notarized - certified gap at which the notary stops
-/// (`ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP`).
-pub(super) const MAX_NOTARIZATION_CERTIFICATION_GAP: u64 = 70;
 /// Share entries this far below the certified height are dropped (they cannot matter to the
 /// notary any more; their heights just go unmeasured).
 pub(super) const KEEP_BELOW_CERTIFIED: u64 = 256;
@@ -178,8 +171,8 @@ impl Sim {
         let gap = self.nodes[i as usize]
             .finalized_height
             .saturating_sub(self.cert[i as usize].certified);
-        if self.p.cert_backlog && gap > ACCEPTABLE_GAP {
-            BACKLOG_DELAY_US * gap
+        if self.p.cert_backlog {
+            cert::backlog_us(gap.min(u32::MAX as u64) as u32)
         } else {
             0
         }
@@ -189,7 +182,8 @@ impl Sim {
     /// `certification_backlog`).
     pub(super) fn certification_gap_too_large(&self, i: u32, h: u64) -> bool {
         self.p.cert_backlog
-            && h.saturating_sub(1).saturating_sub(self.cert[i as usize].certified) >= MAX_NOTARIZATION_CERTIFICATION_GAP
+            && h.saturating_sub(1).saturating_sub(self.cert[i as usize].certified)
+                >= cert::ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP as u64
     }
 
     /// Node i goes down: its pending executions are void (epoch), its share pool is lost.
