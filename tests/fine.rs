@@ -394,6 +394,44 @@ fn dynamic_failures_no_stall_with_a_quorum_up() {
     assert!(with_quorum.is_empty(), "stalls with a quorum up at {with_quorum:?} ms");
 }
 
+/// The trace shows rule 2 (execution and certification): with constant 100 ms delays and a
+/// constant execution time of 50 ms, every node of 13 signs its certification share of h
+/// 50 ms after it finalized h and holds h certified 100 ms after that (the (n - f)-th share,
+/// all sent at once), for every height it finalized.
+#[test]
+fn trace_has_certification_shares_and_certified_heights() {
+    let mut s = scenario(13, CONST100, "", "crypto_time = false", 20);
+    s.execution.time = ictwin::dist::Delay::Constant { ms: 50.0 };
+    s.run.replicas = 1;
+    let kept = Kept::default();
+    fine::run(&s, Some(Box::new(kept.clone())), &AtomicBool::new(false), &|_| {}).unwrap();
+    let text = String::from_utf8(kept.0.lock().unwrap().clone()).unwrap();
+    let mut at = std::collections::HashMap::new();
+    for row in text.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let t: f64 = f[0].parse().unwrap();
+        at.insert((f[1].to_string(), f[2].to_string(), f[3].to_string()), t);
+    }
+    let mut checked = 0;
+    for ((node, h, kind), t) in &at {
+        if kind != "finalized" {
+            continue;
+        }
+        let share = at[&(node.clone(), h.clone(), "certification_share".to_string())];
+        let certified = at[&(node.clone(), h.clone(), "certified".to_string())];
+        assert!(
+            (share - t - 50.0).abs() < 1e-6,
+            "node {node} height {h}: share at {share}, finalized {t}"
+        );
+        assert!(
+            (certified - share - 100.0).abs() < 1e-6,
+            "node {node} height {h}: certified at {certified}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 13 * 19, "{checked} finalizations traced");
+}
+
 /// Runs beyond the machine's memory are refused at once, naming the key and the estimate:
 /// 10^5 nodes with gossip (was OOM-killed at 24 GB after 11 minutes of key dealing) and
 /// 4 × 10^9 clients (aborted on an allocation). Assumes less than 320 GB available.

@@ -27,6 +27,10 @@ pub struct FineArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// CSV trace of protocol events of replica 0 (time_ms, node, height, kind, rank).
+    ///
+    /// Kinds: round_start, block_proposed, notarization_share, notarized,
+    /// finalization_share, finalized, beacon, certification_share, certified,
+    /// equivocation_proof, crash, recover, catch_up, stall (node empty: the subnet).
     #[arg(long)]
     pub trace: Option<PathBuf>,
     /// No progress bar (errors and warnings still go to stderr).

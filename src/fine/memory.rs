@@ -5,15 +5,20 @@
 //! Per replica, with n nodes, c = 3f + 1 committee members and k clients (bytes):
 //! - keys: n × [`KEY_BYTES_PER_NODE`] (two precomputed public-key tables of 240 G2 points
 //!   each, 92 KB, plus the key pairs);
-//! - messages of one height in flight: 3 c (n - 1) × [`EVENT_BYTES`] (every member's
-//!   notarization, finalization and beacon share reaches every other node, one event each);
+//! - messages of one height in flight: (3 c + n) (n - 1) × [`EVENT_BYTES`] (every member's
+//!   notarization, finalization and beacon share and every node's certification share reach
+//!   every other node, one event each);
 //! - pools: n nodes × 3 heights × 3 signer sets of n bits (⌈n / 64⌉ × 8 bytes);
 //! - share sets: [`SHARE_SET_HEIGHTS`] heights × 3 kinds × n × [`SHARE_BYTES`];
+//! - certification (`src/fine/sim/certifier.rs`): per node, [`SHARE_SET_HEIGHTS`] heights of
+//!   certification shares in flight (a signer set of n bits each) and a done flag for each of
+//!   the [`KEEP_BELOW_CERTIFIED`] heights below its certified height ([`CERT_ENTRY_BYTES`]);
 //! - clients: k × [`CLIENT_BYTES`] (the client and its pending request event).
 //!
 //! The run holds min(replicas, worker threads) replicas at once. Measured against it (13 to
 //! 1000 nodes) the estimate is within a factor of about 2; it is a guard, not a budget.
 
+use crate::fine::sim::KEEP_BELOW_CERTIFIED;
 use crate::scenario::{FineConfig, Scenario};
 
 /// Key material and public-key tables per node, bytes.
@@ -24,6 +29,8 @@ pub const EVENT_BYTES: f64 = 64.0;
 pub const SHARE_BYTES: f64 = 112.0;
 /// Heights whose share sets are kept (pruning lags the finalized height by 16).
 pub const SHARE_SET_HEIGHTS: f64 = 20.0;
+/// One certification entry (height, emptied signer set, flag) in a B-tree node, bytes.
+pub const CERT_ENTRY_BYTES: f64 = 64.0;
 /// One client and its pending request event, bytes.
 pub const CLIENT_BYTES: f64 = 16.0 + EVENT_BYTES;
 
@@ -48,9 +55,10 @@ pub fn estimate(s: &Scenario, cfg: &FineConfig, threads: u64) -> Estimate {
     let c = (3.0 * f + 1.0).min(n);
     let set_bytes = (n / 64.0).ceil() * 8.0;
     let nodes_term = n * KEY_BYTES_PER_NODE
-        + 3.0 * c * (n - 1.0).max(0.0) * EVENT_BYTES
+        + (3.0 * c + n) * (n - 1.0).max(0.0) * EVENT_BYTES
         + n * 9.0 * set_bytes
-        + SHARE_SET_HEIGHTS * 3.0 * n * SHARE_BYTES;
+        + SHARE_SET_HEIGHTS * 3.0 * n * SHARE_BYTES
+        + n * (SHARE_SET_HEIGHTS * set_bytes + KEEP_BELOW_CERTIFIED as f64 * CERT_ENTRY_BYTES);
     let clients_term = cfg.clients as f64 * CLIENT_BYTES;
     let concurrent = s.run.replicas.clamp(1, threads.max(1));
     let (key, value) = if clients_term > nodes_term {
@@ -117,8 +125,8 @@ mod tests {
         (s, cfg)
     }
 
-    /// The shipped 13-node subnet needs a few MB; 10^5 nodes about 2 TB (the n² messages of
-    /// one height); 4 × 10^9 clients 320 GB, named as the dominant key.
+    /// The shipped 13-node subnet needs a few MB; 10^5 nodes about 2.8 TB (the 4 n² messages
+    /// of one height); 4 × 10^9 clients 320 GB, named as the dominant key.
     #[test]
     fn estimate_names_the_dominant_key() {
         let (s, cfg) = scenario(13, "");
@@ -126,7 +134,7 @@ mod tests {
         assert!(e.bytes < 10e6 && e.key == "subnet.nodes", "{e:?}");
         let (s, cfg) = scenario(100_000, "gossip_fanout = 8");
         let e = estimate(&s, &cfg, 8);
-        assert!((1.5e12..3e12).contains(&e.bytes), "{e:?}");
+        assert!((2.5e12..3e12).contains(&e.bytes), "{e:?}");
         let (s, cfg) = scenario(13, "clients = 4000000000");
         let e = estimate(&s, &cfg, 8);
         assert_eq!((e.key, e.value), ("fine.clients", 4_000_000_000));

@@ -42,8 +42,8 @@ use rand::{RngCore, SeedableRng};
 use std::collections::BTreeMap;
 
 /// Share entries this far below the certified height are dropped (they cannot matter to the
-/// notary any more; their heights just go unmeasured).
-pub(super) const KEEP_BELOW_CERTIFIED: u64 = 256;
+/// notary any more; their heights just go unmeasured), heights.
+pub const KEEP_BELOW_CERTIFIED: u64 = 256;
 
 /// One node's execution and certification state.
 #[derive(Clone, Debug, Default)]
@@ -152,7 +152,11 @@ impl Sim {
             return;
         }
         *done = true;
+        // Only the flag is read from now on: free the signer set (n bits per height kept).
+        *set = SignerSet::default();
         self.monitor.certified(i, h, t);
+        self.trace_line(t, i, h, "certified", 0);
+        let c = &mut self.cert[i as usize];
         if h <= c.certified {
             return;
         }

@@ -61,13 +61,15 @@ impl Sim {
         }
     }
 
-    /// Trace kind and rank of a message the node signs (beacon shares are not traced).
+    /// Trace kind and rank of a message the node signs (beacon shares are not traced;
+    /// certification shares have rank 0).
     pub(super) fn signed_trace(&self, msg: &Msg) -> Option<(&'static str, u32)> {
         let (kind, b) = match msg {
             Msg::Block(b) => ("block_proposed", b),
             Msg::Share(ShareKind::Finalization, b, _) => ("finalization_share", b),
             Msg::Share(_, b, _) => ("notarization_share", b),
-            Msg::Aggregate(..) | Msg::BeaconShare(..) | Msg::Proof(..) | Msg::CertShare(..) => return None,
+            Msg::CertShare(..) => return Some(("certification_share", 0)),
+            Msg::Aggregate(..) | Msg::BeaconShare(..) | Msg::Proof(..) => return None,
         };
         Some((kind, self.blocks[*b as usize].rank))
     }

@@ -55,6 +55,8 @@ mod round;
 mod trace;
 mod workload;
 
+pub use certifier::KEEP_BELOW_CERTIFIED;
+
 use super::agents::*;
 use super::artifacts::{Artifacts, ShareKind};
 use super::events::{mix64, EventQueue};
