@@ -12,3 +12,9 @@ for f in experiments/real-ic/*.toml; do
     ./target/release/ictwin run "$f" --engine cpu --quiet --out "results/real-ic/$(basename "$f" .toml)"
 done
 python3 experiments/real-ic/summarize.py --data "$data" --results results/real-ic
+# Each real subnet predicted from its membership and geography (issue 12), and what the
+# prediction leaves unexplained (experiments/real-ic/residuals.py).
+./target/release/ictwin ic experiments/topology/mainnet-2025-12.toml --observed "$data" \
+    --predict-replicas 512 --predict-rounds 100 --quiet --out results/real-ic/prediction
+python3 experiments/real-ic/residuals.py --data "$data" --prediction results/real-ic/prediction \
+    --out results/real-ic/prediction/residuals.md
