@@ -11,7 +11,7 @@ const NO_PROOF: u32 = 0xFFFFFFFFu;
 // first h_units rows are read.
 var<private> h_units: u32;
 var<private> proof_offset: array<u32, PROOF_CAP>;
-// Per unit: the honest nodes that receive variant 1 strictly before variant 0.
+// Per unit: the honest nodes that receive variant 1 before variant 0 (ties: the node's coin).
 var<private> proof_first1: array<vec4<u32>, MAX_UNITS>;
 
 // Makes candidates c0, c0 + 1 (an equivocator's pair) a proof unit (Height::build_proof_unit):
@@ -43,7 +43,12 @@ fn build_proof_unit(c0: u32, honest_active: vec4<u32>) {
                 let a0 = delay_us(w0[x], maker, 4u * g + x);
                 let a1 = delay_us(w1[x], maker, 4u * g + x);
                 h_tmp[4u * g + x] = propose + max(a0, a1);
-                first1 = with_node(first1, 4u * g + x, a1 < a0);
+                var v1_first = a1 < a0;
+                if a1 == a0 {
+                    // Tie: node's fair coin (the kernel's tie_variant1_first).
+                    v1_first = (words(KIND_EQUIV_PROOF, 2u * rank + 1u, 4u * g + x, 0u).x & 1u) == 1u;
+                }
+                first1 = with_node(first1, 4u * g + x, v1_first);
             }
         }
     }
@@ -77,7 +82,7 @@ fn disq_us(c: u32, j: u32) -> u64 {
 }
 
 // Node j's share on candidate c at s is ruled out by a proof (Height::proof_rules_out): c is
-// the second of its pair to reach j (at equal times variant 1), or j held the proof strictly
+// the second of its pair to reach j (at equal times the node's coin), or j held the proof strictly
 // before s.
 fn proof_rules_out(c: u32, j: u32, s: u64) -> bool {
     if cands[c].unit == NO_UNIT {

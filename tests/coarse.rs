@@ -161,6 +161,34 @@ fn equivocating_leader_with_proofs_costs_n0_plus_u_plus_d() {
     assert!((slow - p).abs() < 4.0 * se, "{slow} vs {p}");
 }
 
+/// Share of heights an equivocating rank-0 maker costs when its two blocks reach all 13 nodes
+/// at the same µs after their notary delay: each of the 12 honest signers signs the block its
+/// tie coin puts first, one block gets the quorum of 9 with probability
+/// q = 2 P(Bin(12, 1/2) >= 9) = 598 / 4096 (and is finalized: its signers signed nothing else),
+/// otherwise the rank-1 block is notarized and nobody may sign its finalization. The
+/// equivocator leads 1/13 of the heights: (1 - q) / 13 of them have rank 1 and stay
+/// unfinalized.
+const TIE_SPLIT_SHARE: f64 = (1.0 - 598.0 / 4096.0) / 13.0;
+
+#[test]
+fn equivocators_blocks_arriving_together_split_the_notaries_by_coin() {
+    // Constant d = 350 ms above N0 = 300 ms (the old rule, variant 0 first at every node,
+    // finalized every height).
+    let s = scenario(13, "{ dist = \"constant\", ms = 350.0 }", "equivocating = 1", 2000, 100);
+    let (st, _) = run(&s);
+    let p = TIE_SPLIT_SHARE;
+    let se = (p * (1.0 - p) / st.rounds_total as f64).sqrt();
+    let unfinalized = 1.0 - st.finalized_ratio;
+    assert!(
+        (unfinalized - p).abs() < 4.5 * se,
+        "unfinalized {unfinalized} vs {p} (se {se})"
+    );
+    assert!(
+        (st.mean_notarized_rank - unfinalized).abs() < 1e-12,
+        "the rank-1 heights are the unfinalized ones"
+    );
+}
+
 #[test]
 fn slow_network_loses_finality_and_backs_off() {
     // Delays around U: rank-1 makers often miss the leader's block; heights go unfinalized.

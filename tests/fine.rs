@@ -432,6 +432,35 @@ fn trace_has_certification_shares_and_certified_heights() {
     assert!(checked >= 13 * 19, "{checked} finalizations traced");
 }
 
+/// The fine engine's side of `tests/coarse.rs::equivocators_blocks_arriving_together_split_the_notaries_by_coin`
+/// (crypto CPU time off, so that the equivocator sends both blocks at once): simultaneous
+/// deliveries come out in a seed-keyed order per node, a fair coin, and (1 - 598/4096) / 13 of
+/// the heights end at rank 1 without a direct finalization.
+#[test]
+fn equivocators_blocks_arriving_together_split_the_notaries_by_coin() {
+    let mut s = scenario(
+        13,
+        "{ dist = \"constant\", ms = 350.0 }",
+        "equivocating = 1",
+        "crypto_time = false",
+        400,
+    );
+    s.run.replicas = 4;
+    let (st, _) = run(&s);
+    let p = (1.0 - 598.0 / 4096.0) / 13.0;
+    let se = (p * (1.0 - p) / st.rounds_total as f64).sqrt();
+    let unfinalized = 1.0 - st.finalized_ratio;
+    assert!(
+        (unfinalized - p).abs() < 4.5 * se,
+        "unfinalized {unfinalized} vs {p} (se {se})"
+    );
+    assert!(
+        (st.mean_notarized_rank - p).abs() < 4.5 * se,
+        "rank {} vs {p}",
+        st.mean_notarized_rank
+    );
+}
+
 /// Runs beyond the machine's memory are refused at once, naming the key and the estimate:
 /// 10^5 nodes with gossip (was OOM-killed at 24 GB after 11 minutes of key dealing) and
 /// 4 × 10^9 clients (aborted on an allocation). Assumes less than 320 GB available.

@@ -52,7 +52,11 @@
 //!    k builds the proof when it holds both (max of the two arrivals) and relays it at once to
 //!    every other honest active node (fresh delays); D_k = its first proof (shortest path;
 //!    equivocating nodes neither build nor relay). Signer j never signs the second of the two
-//!    blocks to reach it (at equal times variant 1: the validator turns it into the proof),
+//!    blocks to reach it (the validator turns it into the proof; when both reach it at the same
+//!    µs, a fair coin per node decides which came first, as the fine engine's seed-keyed order
+//!    of simultaneous events does with crypto CPU time off; with it on, the fine maker signs
+//!    its second block after the first, so under constant delays every node gets variant 0
+//!    first there),
 //!    nor either block at s when D_j < s. A unit's blocks never count as a lower-rank block
 //!    in rules 1 and 2. The two proposals of a unit are decided together. Without proofs
 //!    (`= 0`) both blocks of one rank are signed (step 2) and count as lower blocks.
@@ -108,7 +112,9 @@
 //!   field 0, "sender" = the receiver id), 2 notarization shares, 3 relayed notarizations, 4
 //!   finalization shares, 5 relayed finalizations, 6 beacon shares, 7 relayed equivocation
 //!   proofs (b = 2 rank of the unit; a unit's direct proof times read the kind-1 words of
-//!   both blocks, four receivers per block), 8 certification shares (b = 0). A word's value depends only
+//!   both blocks, four receivers per block; b = 2 rank + 1, group 0, word 0, low bit: receiver
+//!   k's coin when both blocks reach it at the same µs, drawn only then), 8 certification
+//!   shares (b = 0). A word's value depends only
 //!   on its address, so the order of computation is free (the base latency B[s][r] is added
 //!   to the sample and depends on the pair only, not on the word); words whose value cannot change the
 //!   outcome are not computed (a relay from a node that holds the aggregate no earlier than the

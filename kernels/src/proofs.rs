@@ -24,7 +24,8 @@ pub const NO_PROOF: u32 = u32::MAX;
 /// height without equivocating makers costs nothing.
 pub struct Proofs {
     offset: [[u32; MAX_NODES as usize]; MAX_UNITS],
-    /// Per unit: the honest nodes that receive variant 1 strictly before variant 0.
+    /// Per unit: the honest nodes that receive variant 1 before variant 0 (at equal times: as
+    /// the node's tie word says).
     first1: [NodeSet; MAX_UNITS],
 }
 
@@ -76,7 +77,11 @@ impl<'a, const B: usize> Height<'a, B> {
                     let a0 = delay_us(p, self.tables, w0[x as usize], maker, k);
                     let a1 = delay_us(p, self.tables, w1[x as usize], maker, k);
                     self.tmp[k as usize] = propose + a0.max(a1);
-                    set(&mut first1, k, a1 < a0);
+                    set(
+                        &mut first1,
+                        k,
+                        a1 < a0 || (a1 == a0 && self.tie_variant1_first(rank, k)),
+                    );
                 }
             }
         }
@@ -93,6 +98,16 @@ impl<'a, const B: usize> Height<'a, B> {
                 NO_PROOF
             };
         }
+    }
+
+    /// Whether node `k` takes variant 1 of the rank-`rank` unit first when both blocks reach it
+    /// at the same µs: the low bit of word 0 of message kind [`kind::EQUIV_PROOF`], block
+    /// index 2 rank + 1 (relays use the even index), receiver `k`, group 0. A fair coin per
+    /// node, as in the fine engine, whose simultaneous events come out in a seed-keyed
+    /// pseudo-random order (the limit of vanishing per-message jitter); computed only at a tie.
+    #[inline(always)]
+    fn tie_variant1_first(&self, rank: u32, k: u32) -> bool {
+        self.words(kind::EQUIV_PROOF, 2 * rank + 1, k, 0)[0] & 1 == 1
     }
 
     /// When node `j` holds the proof against candidate `c`'s maker, µs (NEVER: no unit, or
@@ -112,8 +127,9 @@ impl<'a, const B: usize> Height<'a, B> {
     }
 
     /// Node `j`'s share on candidate `c` at `s` is ruled out by a proof: `c` is the second of
-    /// its maker's two blocks to reach `j` (at equal times variant 1; the validator turns it
-    /// into the proof instead of validating it), or `j` held the proof strictly before `s`.
+    /// its maker's two blocks to reach `j` (at equal times as [`Self::tie_variant1_first`]
+    /// draws; the validator turns it into the proof instead of validating it), or `j` held the
+    /// proof strictly before `s`.
     pub(crate) fn proof_rules_out(&self, c: usize, j: u32, s: u64) -> bool {
         let cand = self.cands[c];
         if cand.unit == NO_UNIT {

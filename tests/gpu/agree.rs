@@ -222,6 +222,16 @@ fn every_model_feature_is_identical_on_gpu_and_cpu() {
             12,
         ),
         ("n1", 1, "{ dist = \"constant\", ms = 5.0 }", "", 70, 10),
+        // Constant delays above N0: an equivocator's two blocks reach every node at the same
+        // µs after its notary delay, so each node's tie coin decides which it signs.
+        (
+            "constant-equivocation-ties",
+            13,
+            "{ dist = \"constant\", ms = 350.0 }",
+            "silent = 1\nequivocating = 2\n",
+            300,
+            40,
+        ),
         (
             "n4-slow",
             4,
