@@ -134,7 +134,7 @@ fn fill_sigma(c: u32, who: vec4<u32>) {
                 if j != maker {
                     d = delay_us(w[x], maker, j);
                 }
-                h_sigma[j] = max(propose + d, eligible_us(j, rank, h_height));
+                h_sigma[j] = eligible_us(j, rank, h_height, propose + d);
             }
         }
     }

@@ -252,10 +252,11 @@ fn backlog_free(k: u32, height: u32) -> bool {
         && sat_sub32(height - 1u, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP;
 }
 
-// Earliest time node k may sign a rank-`rank` block at `height` with the backlog rules, µs
-// (NEVER: the hard limit holds for good; NodeViews::eligible_with_backlog_us): a sweep over
-// the arrivals that change its finalized height f or certified height c, in time order.
-fn eligible_with_backlog_us(k: u32, rank: u32, height: u32) -> u64 {
+// Earliest time from `arrival_us` on (the block's arrival) at which node k may sign a rank-`rank`
+// block at `height` with the backlog rules, µs (NEVER: the hard limit holds for good;
+// NodeViews::eligible_with_backlog_us): a sweep over the arrivals that change its finalized
+// height f or certified height c, in time order.
+fn eligible_with_backlog_us(k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
     let t0 = v_start[k];
     let last = height - 1u;
     let base = k * CERT_WINDOW;
@@ -280,8 +281,9 @@ fn eligible_with_backlog_us(k: u32, rank: u32, height: u32) -> u64 {
         let b = min(tp, tc);
         if sat_sub32(last, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP {
             let need = t0 + notary_delay_us(rank, last - min(f, last)) + backlog_us(sat_sub32(f, c));
-            let e = max(a, need);
-            if e < b {
+            let e = max(max(a, need), arrival_us);
+            // At the block's own µs the block counts first (before an event at b).
+            if e < b || (e == b && e == arrival_us && a < b) {
                 result = e;
                 break;
             }
@@ -301,14 +303,15 @@ fn eligible_with_backlog_us(k: u32, rank: u32, height: u32) -> u64 {
     return result;
 }
 
-// Earliest time node k may notarization-sign a rank-`rank` block at `height`, µs.
-fn eligible_us(k: u32, rank: u32, height: u32) -> u64 {
+// Earliest time from `arrival_us` on (the block's arrival) at which node k may
+// notarization-sign a rank-`rank` block at `height`, µs (NodeViews::eligible_us).
+fn eligible_us(k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
     if p.certification_backlog != 0u && !backlog_free(k, height) {
-        return eligible_with_backlog_us(k, rank, height);
+        return eligible_with_backlog_us(k, rank, height, arrival_us);
     }
     let t0 = v_start[k];
     if rank == 0u || p.finality_backoff == 0u {
-        return t0 + notary_delay_us(rank, 0u);
+        return max(t0 + notary_delay_us(rank, 0u), arrival_us);
     }
     let last = height - 1u;
     var e = t0 + notary_delay_us(rank, last - min(v_fin_height[k], last));
@@ -320,7 +323,7 @@ fn eligible_us(k: u32, rank: u32, height: u32) -> u64 {
         let d = t0 + notary_delay_us(rank, last - min(v_pend1_h[k], last));
         e = min(e, max(d, v_pend1_us[k]));
     }
-    return e;
+    return max(e, arrival_us);
 }
 
 // Node k finalized `height` at fin_us (or never) and starts the next round at next_us.
@@ -356,77 +359,6 @@ fn views_advance(k: u32, height: u32, fin_us: u64, next_us: u64) {
         v_pend1_us[k] = NEVER;
     }
     v_start[k] = next_us;
-}
-
-// ---------------------------------------------------------------- execution and certification (cert.rs)
-
-// Execution time of `height` in `replica`, µs (0 without an execution table; cert::execution_us).
-fn execution_us(replica: u32, height: u32) -> u64 {
-    if p.execution == 0u {
-        return 0lu;
-    }
-    let w = philox4x32_10(vec4<u32>(replica, height, 0u, STREAM_EXECUTION), vec2<u32>(p.seed_lo, p.seed_hi));
-    return u64(table_sample(p.execution_table, w.x));
-}
-
-// Node k holds `height` finalized at fin_us (NEVER: not directly): it executes every height up
-// to `height` not executed yet, in order, `height` itself in x_us. Returns when it finished
-// executing `height` (when it sends its certification share), or NEVER (NodeViews::execute).
-fn views_execute(replica: u32, k: u32, height: u32, fin_us: u64, x_us: u64) -> u64 {
-    if fin_us == NEVER || v_ex_h[k] >= height {
-        return NEVER;
-    }
-    while v_ex_h[k] < height {
-        fuel += 1u;
-        let j = v_ex_h[k] + 1u;
-        var x = x_us;
-        if j != height {
-            x = execution_us(replica, j);
-        }
-        v_ex_us[k] = max(v_ex_us[k], fin_us) + x;
-        v_ex_h[k] = j;
-    }
-    return v_ex_us[k];
-}
-
-// Node k holds `height` certified at cert_us (NEVER: not in this model): absorbs the
-// certifications in flight that arrived by its round start, then keeps this one in flight
-// (NodeViews::certified).
-fn views_certified(k: u32, height: u32, cert_us: u64) {
-    let base = k * CERT_WINDOW;
-    let start = v_start[k];
-    var skip = 0u;
-    let len0 = v_cw_len[k];
-    while skip < len0 && v_cw_us[base + skip] <= start {
-        fuel += 1u;
-        v_cert_h[k] = max(v_cert_h[k], v_cw_h[base + skip]);
-        skip += 1u;
-    }
-    for (var i = skip; i < len0; i++) {
-        fuel += 1u;
-        v_cw_h[base + i - skip] = v_cw_h[base + i];
-        v_cw_us[base + i - skip] = v_cw_us[base + i];
-    }
-    var len = len0 - skip;
-    if cert_us == NEVER {
-        v_cw_len[k] = len;
-        return;
-    }
-    if cert_us <= start {
-        v_cert_h[k] = max(v_cert_h[k], height);
-        v_cw_len[k] = 0u;
-        return;
-    }
-    while len > 0u && v_cw_us[base + len - 1u] >= cert_us {
-        fuel += 1u;
-        len -= 1u;
-    }
-    if len == CERT_WINDOW {
-        len -= 1u; // the latest kept certification is taken to arrive with this one
-    }
-    v_cw_h[base + len] = height;
-    v_cw_us[base + len] = cert_us;
-    v_cw_len[k] = len + 1u;
 }
 
 // ---------------------------------------------------------------- order statistic (sets.rs)

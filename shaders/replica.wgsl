@@ -139,6 +139,12 @@ fn acc_add(batch: u32, field: u32, v: u64) {
     acc[field] += v;
 }
 
+// The batch of round step `step`: one per replica unless replicas are split into segments
+// (model::batch_at).
+fn batch_at(replica: u32, step: u32) -> u32 {
+    return select(batch_of(replica, step), replica % BATCHES, p.batch_segments == 1u);
+}
+
 // agg::batch_of.
 fn batch_of(replica: u32, step: u32) -> u32 {
     let seg = u32(u64(step) * u64(p.batch_segments) / u64(max(p.rounds, 1u)));
@@ -196,7 +202,7 @@ var<private> philox_blocks: u64;
 fn step_once(replica: u32) {
     let step = s_step;
     let height = s_height;
-    let batch = select(batch_of(replica, step), replica % BATCHES, p.batch_segments == 1u);
+    let batch = batch_at(replica, step);
     let byz_lo = p.crashed + p.silent;
     let honest = range_set(byz_lo + p.equivocating, p.nodes);
     let equivocating = range_set(byz_lo, byz_lo + p.equivocating);
@@ -301,7 +307,7 @@ fn step_once(replica: u32) {
     }
 
     // Rule 8: the honest nodes execute the height and certify it; h_tmp now holds the times
-    // they send their certification shares.
+    // they send their certification shares (and l_share those of kept heights).
     let x_us = execution_us(replica, height);
     var certifiers = vec4<u32>(0u);
     for (var k = 0u; k < p.nodes; k++) {
@@ -311,13 +317,26 @@ fn step_once(replica: u32) {
             certifiers = with_node(certifiers, k, h_tmp[k] != NEVER);
         }
     }
+    // Earlier heights whose late shares have all been sent (oldest first), and room for this
+    // one if it waits for late shares too.
+    let complete = all(certifiers == honest_active);
+    loop {
+        fuel += 1u;
+        if l_len == 0u {
+            break;
+        }
+        if !late_oldest_complete(honest_active) && (complete || l_len < LATE) {
+            break;
+        }
+        late_resolve_oldest(replica, honest_active);
+    }
     var cert_o = NEVER;
     for (var k = 0u; k < p.nodes; k++) {
         fuel += 1u;
         if contains(honest_active, k) {
             var c = NEVER;
             if contains(certifiers, k) {
-                c = certified_us(certifiers, k);
+                c = certified_us(certifiers, k, false);
             }
             views_certified(k, height, c);
             if k == observer {
@@ -325,14 +344,11 @@ fn step_once(replica: u32) {
             }
         }
     }
-    if cert_o != NEVER {
-        acc_add(batch, F_CERTIFIED, 1lu);
-        let overheads = u64(p.round_overhead_us) + u64(p.finalization_overhead_us);
-        acc_add(batch, F_CERT_US, sat_sub(cert_o, obs_start_us) + overheads);
-        let fin_o = h_fin[observer];
-        if fin_o != NEVER {
-            acc_add(batch, F_CERT_LAG_US, sat_sub(cert_o, fin_o));
-        }
+    if complete {
+        count_certification(batch, obs_start_us, h_fin[observer], cert_o);
+    } else {
+        // Some node executes this height late: it is certified again then.
+        late_push(observer, obs_start_us, h_fin[observer], certifiers);
     }
     // Messages and observer, execution, then the shuffles' words (4 per block).
     philox_blocks += u64(h_blocks + 1u + p.execution + (p.nodes - p.committee + 3u) / 4u + (p.makers + 3u) / 4u);

@@ -245,10 +245,11 @@ fn next_start_us(k: u32) -> u64 {
     return max(goal, os_get());
 }
 
-// When node k holds this height certified, µs (Height::certified_us): max(its own share time,
-// the cert_quorum-th arrival of the shares sent at h_tmp[j] by the nodes `certifiers`, its own
-// at delay 0), or NEVER with fewer certifiers than the quorum. k is one of `certifiers`.
-fn certified_us(certifiers: vec4<u32>, k: u32) -> u64 {
+// When node k holds the height of step h_step certified, µs (Height::certified_us): max(its own
+// share time, the cert_quorum-th arrival of the shares sent at h_tmp[j] (late: at the oldest
+// late record's l_share[j]) by the nodes `certifiers`, its own at delay 0), or NEVER with fewer
+// certifiers than the quorum. k is one of `certifiers`.
+fn certified_us(certifiers: vec4<u32>, k: u32, late: bool) -> u64 {
     let m = count(certifiers);
     if m < p.cert_quorum {
         return NEVER;
@@ -274,11 +275,11 @@ fn certified_us(certifiers: vec4<u32>, k: u32) -> u64 {
                 if j != k {
                     d = delay_us(w[x], j, k);
                 }
-                os_push(h_tmp[j] + d);
+                os_push(select(h_tmp[j], l_share[j], late) + d);
             }
         }
     }
-    return max(os_get(), h_tmp[k]);
+    return max(os_get(), select(h_tmp[k], l_share[k], late));
 }
 
 // Groups of four ids (0..p.nodes) with no member of s.

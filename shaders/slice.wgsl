@@ -24,6 +24,7 @@ fn sim_init(replica: u32) {
         f_next_us[i] = NEVER;
         f_transitions[i] = 0u;
     }
+    l_len = 0u;
     if p.dynamic_failures != 0u {
         s_up = failures_init(replica, s_up);
     }
@@ -34,6 +35,16 @@ fn sim_init(replica: u32) {
 fn sim_load(base: u32) {
     s_up = vec4<u32>(state[base + STATE_UP0], state[base + STATE_UP1], state[base + STATE_UP2], state[base + STATE_UP3]);
     s_rank_history = state[base + STATE_RANK_HISTORY];
+    l_len = state[base + STATE_LATE_LEN];
+    for (var r = 0u; r < l_len; r++) {
+        fuel += 1u;
+        let at = base + STATE_LATE_HEIGHT0 + 7u * r;
+        l_height[r] = state[at];
+        l_step[r] = state[at + 1u];
+        l_observer[r] = state[at + 2u];
+        l_obs_start[r] = u64_at(at + 3u);
+        l_obs_fin[r] = u64_at(at + 5u);
+    }
     for (var i = 0u; i < p.nodes; i++) {
         fuel += 1u;
         let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
@@ -54,6 +65,10 @@ fn sim_load(base: u32) {
             v_cw_h[i * CERT_WINDOW + c] = state[n + NODE_CW_H0 + c];
             v_cw_us[i * CERT_WINDOW + c] = u64_at(n + NODE_CW_US0_LO + 2u * c);
         }
+        for (var r = 0u; r < l_len; r++) {
+            fuel += 1u;
+            l_share[r * NODE_CAP + i] = u64_at(n + NODE_LATE_SHARE0_LO + 2u * r);
+        }
     }
 }
 
@@ -68,6 +83,16 @@ fn sim_store(base: u32) {
     state[base + STATE_UP2] = s_up.z;
     state[base + STATE_UP3] = s_up.w;
     state[base + STATE_RANK_HISTORY] = s_rank_history;
+    state[base + STATE_LATE_LEN] = l_len;
+    for (var r = 0u; r < l_len; r++) {
+        fuel += 1u;
+        let at = base + STATE_LATE_HEIGHT0 + 7u * r;
+        state[at] = l_height[r];
+        state[at + 1u] = l_step[r];
+        state[at + 2u] = l_observer[r];
+        store_u64(at + 3u, l_obs_start[r]);
+        store_u64(at + 5u, l_obs_fin[r]);
+    }
     for (var i = 0u; i < p.nodes; i++) {
         fuel += 1u;
         let n = base + STATE_FIXED_WORDS + NODE_STATE_WORDS * i;
@@ -87,6 +112,10 @@ fn sim_store(base: u32) {
             fuel += 1u;
             state[n + NODE_CW_H0 + c] = v_cw_h[i * CERT_WINDOW + c];
             store_u64(n + NODE_CW_US0_LO + 2u * c, v_cw_us[i * CERT_WINDOW + c]);
+        }
+        for (var r = 0u; r < l_len; r++) {
+            fuel += 1u;
+            store_u64(n + NODE_LATE_SHARE0_LO + 2u * r, l_share[r * NODE_CAP + i]);
         }
     }
 }
@@ -108,6 +137,19 @@ fn sim_steps(replica: u32) {
         fuel += 1u;
         costliest = max(costliest, fuel - before);
         done += 1u;
+    }
+    if s_step >= p.rounds && l_len > 0u {
+        // The run ended (or stalled for good) with records kept: the shares sent by now.
+        h_replica = replica;
+        h_blocks = 0u;
+        loop {
+            fuel += 1u;
+            if l_len == 0u {
+                break;
+            }
+            late_resolve_oldest(replica, vec4<u32>(0u));
+        }
+        philox_blocks += u64(h_blocks);
     }
 }
 

@@ -3,7 +3,8 @@
 
 use ictwin::coarse::{prepare, run_cpu};
 use ictwin::scenario::{parse, Scenario};
-use ictwin::stats::{from_aggregates, RunStats};
+use ictwin::stats::{batch_field, from_aggregates, RunStats};
+use ictwin_kernels::agg;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -72,4 +73,43 @@ fn without_the_backlog_rule_the_lag_grows() {
     assert_eq!(st.mean_round_ms, 400.0);
     assert!((st.block_rate_per_s - 2.5).abs() < 1e-9);
     assert!(st.mean_certification_lag > 20.0, "lag {}", st.mean_certification_lag);
+}
+
+/// Late certification shares (`ictwin_kernels::late`): one equivocator among 13 nodes, constant
+/// d = 350 ms above N0 = 300 ms, no execution time. When the equivocator leads and its two
+/// blocks split the 12 honest signers by their tie coins (no block gets 9; probability
+/// q = (1 - 598/4096)/13 per height, as in `tests/coarse.rs`), the rank-1 block is notarized
+/// R(g) = max(1700, 650 + 1000 x 1.5^g) ms into the round (its maker proposes at U, a node
+/// signs when the block arrives at U + d or at the backed-off notary delay N0 + U 1.5^g, g the
+/// split heights just before it, and the shares take d), and no node may sign its
+/// finalization: every node finalizes it only as the ancestor of the next normal height, and
+/// executes and certifies it then. A normal height is notarized at 2d, finalized at 3d and
+/// certified at 4d = 1400 ms; a split height's certification waits through the rounds of the
+/// split heights from it on: E[certification] = 1400 + sum_g R(g) (g + 1) (1 - q) q^(g + 1) ms.
+/// Without the late shares the split heights would never be certified.
+#[test]
+fn heights_finalized_only_as_ancestors_are_certified_with_the_next_one() {
+    let text = "name = \"late\"\n[subnet]\nnodes = 13\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
+                [network]\ndelay = { dist = \"constant\", ms = 350.0 }\n[faults]\nequivocating = 1\n\
+                [run]\nreplicas = 500\nrounds = 400\nseed = 5\n";
+    let s = parse(text, "test.toml", Path::new(".")).unwrap().scenario;
+    let prep = prepare(&s).unwrap();
+    let agg = run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap();
+    let st = from_aggregates(&agg);
+    let q = (1.0 - 598.0 / 4096.0) / 13.0;
+    let r = |g: i32| (650.0 + 1000.0 * 1.5f64.powi(g)).max(1700.0);
+    let expected = 1400.0
+        + (0..12)
+            .map(|g| r(g) * (g + 1) as f64 * (1.0 - q) * q.powi(g + 1))
+            .sum::<f64>();
+    let se = st.mean_certification_ms_ci95 / 1.96;
+    assert!(
+        (st.mean_certification_ms - expected).abs() < 4.5 * se,
+        "mean certification {} vs {expected} ms (se {se})",
+        st.mean_certification_ms
+    );
+    // Every height is certified but a split run at the very end of a replica.
+    let sum = |f: u32| batch_field(&agg, f).iter().sum::<f64>();
+    let certified = sum(agg::F_CERTIFIED) / sum(agg::F_NOTARIZED);
+    assert!(certified > 1.0 - 2.0 / 400.0, "certified share {certified}");
 }

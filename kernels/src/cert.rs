@@ -38,9 +38,9 @@
 //!
 //! # Approximations of the coarse model (the fine engine follows the rules exactly)
 //! - Heights are resolved one at a time: a node that holds h finalized only as an ancestor
-//!   (no direct finalization of h) executes h when it next finalizes a height directly, and
-//!   its share of h is then not counted (the other nodes certify h without it, or certify a
-//!   later height).
+//!   (no direct finalization of h) executes h when it next finalizes a height directly; its
+//!   late share of h is counted when h is certified again from the late shares
+//!   ([`crate::late`], with that module's approximations).
 //! - A node keeps at most [`WINDOW`] certifications in flight (later than its round start);
 //!   when a fifth arrives, the latest kept one is taken to arrive with it (its height is
 //!   certified later than in the exact rule: the backlog is overestimated, only while more
@@ -50,6 +50,7 @@
 //!   certified (state sync from the catch-up package).
 
 use crate::height::{kind, Height};
+use crate::late::LateCerts;
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
 use crate::sets::{contains, count, group_bits, NodeSet};
@@ -111,13 +112,19 @@ impl NodeViews {
             && (height - 1).saturating_sub(c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP
     }
 
-    /// Earliest time node `k` may sign a rank-`rank` block at `height` with the backlog
-    /// rules, µs (`NEVER` if the hard limit holds for good): the events that change its
-    /// finalized height F (finalizations in flight) or certified height C (certifications in
-    /// flight) cut time into intervals of constant F and C; the answer is the first interval
-    /// [a, b) with max(a, T + N(rank, h - 1 - F) + B(F - C)) < b (the hard limit makes an
-    /// interval ineligible).
-    pub fn eligible_with_backlog_us(&self, p: &Params, k: u32, rank: u32, height: u32) -> u64 {
+    /// Earliest time from `arrival_us` on (the block's arrival) at which node `k` may sign a
+    /// rank-`rank` block at `height` with the backlog rules, µs (`NEVER` if the hard limit
+    /// holds for good): the events that change its finalized height F (finalizations in
+    /// flight) or certified height C (certifications in flight) cut time into intervals of
+    /// constant F and C; the answer is the first interval [a, b) with max(a, `arrival_us`,
+    /// T + N(rank, h - 1 - F) + B(F - C)) < b (the hard limit makes an interval ineligible).
+    /// The notary re-checks the rule whenever its pool changes (`notary.rs`), so a
+    /// finalization arriving before the block can raise the backlog after the notary delay
+    /// had passed: the condition is not monotone in time, and the answer is not
+    /// max(`arrival_us`, the first time it held). An event at the block's own µs counts
+    /// after the block (the fine engine orders simultaneous deliveries at random; with
+    /// continuous delays such ties do not occur).
+    pub fn eligible_with_backlog_us(&self, p: &Params, k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
         let k = k as usize;
         let t0 = self.start[k];
         let last = height - 1;
@@ -140,8 +147,9 @@ impl NodeViews {
             let b = tp.min(tc);
             if last.saturating_sub(c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP {
                 let need = t0 + notary_delay_us(p, rank, last - f.min(last)) + backlog_us(f.saturating_sub(c));
-                let e = a.max(need);
-                if e < b {
+                let e = a.max(need).max(arrival_us);
+                // At the block's own µs the block counts first (before an event at b).
+                if e < b || (e == b && e == arrival_us && a < b) {
                     return e;
                 }
             }
@@ -166,7 +174,8 @@ impl NodeViews {
     /// Node `k` holds `height` finalized at `fin_us` (`NEVER`: not directly): it executes every
     /// height up to `height` not yet executed, in order, `height` itself in `x_us` µs (the
     /// caller's one draw of [`execution_us`]). Returns when it finished executing `height`
-    /// (when it sends its certification share), or `NEVER`.
+    /// (when it sends its certification share), or `NEVER`. When one of the heights below is
+    /// `late`'s, its share time is recorded there.
     #[allow(clippy::too_many_arguments)]
     pub fn execute(
         &mut self,
@@ -177,6 +186,7 @@ impl NodeViews {
         height: u32,
         fin_us: u64,
         x_us: u64,
+        late: &mut LateCerts,
     ) -> u64 {
         let k = k as usize;
         if fin_us == NEVER || self.ex_h[k] >= height {
@@ -191,14 +201,19 @@ impl NodeViews {
             };
             self.ex_us[k] = self.ex_us[k].max(fin_us) + x;
             self.ex_h[k] = j;
+            late.executed(k as u32, j, self.ex_us[k]);
         }
         self.ex_us[k]
     }
 
     /// Node `k` holds `height` certified at `cert_us` (`NEVER`: not in this model): absorbs the
     /// certifications in flight that arrived by its round start, then keeps this one in flight
-    /// (heights and times increasing; a certification arriving no earlier than a later
-    /// height's no longer matters).
+    /// unless a height at least as high arrives no later. The window stays a staircase (times
+    /// and heights increasing): entries this one makes useless (no higher, no earlier) go.
+    /// Heights usually come in order (each appended); a late certification ([`crate::late`])
+    /// may come below kept ones. When the window is full, an appended one takes the latest
+    /// kept entry with it, and one inside is taken to arrive with the next kept entry (a
+    /// higher height, later): either way a height is certified later than in the exact rule.
     pub fn certified(&mut self, k: u32, height: u32, cert_us: u64) {
         let k = k as usize;
         let base = k * WINDOW;
@@ -215,32 +230,77 @@ impl NodeViews {
             self.cw_us[base + i - skip] = self.cw_us[base + i];
         }
         let mut len = len - skip;
-        if cert_us == NEVER {
-            self.cw_len[k] = len as u32;
+        self.cw_len[k] = len as u32;
+        if cert_us == NEVER || height <= self.cert_h[k] {
             return;
+        }
+        if len == 0 || height > self.cw_h[base + len - 1] {
+            // Above every kept height (the usual case): drop the later ones, append.
+            if cert_us <= start {
+                self.cert_h[k] = height;
+                self.cw_len[k] = 0;
+                return;
+            }
+            while len > 0 && self.cw_us[base + len - 1] >= cert_us {
+                len -= 1;
+            }
+            if len == WINDOW {
+                len -= 1; // the latest kept certification is taken to arrive with this one
+            }
+            self.cw_h[base + len] = height;
+            self.cw_us[base + len] = cert_us;
+            self.cw_len[k] = len as u32 + 1;
+            return;
+        }
+        // Below a kept height (a late certification).
+        for i in 0..len {
+            if self.cw_h[base + i] >= height && self.cw_us[base + i] <= cert_us {
+                return;
+            }
+        }
+        // Drop the entries this one makes useless; `pos` = where it goes in time order.
+        let mut kept = 0usize;
+        let mut pos = 0usize;
+        for i in 0..len {
+            let (h, t) = (self.cw_h[base + i], self.cw_us[base + i]);
+            if h <= height && (t >= cert_us || cert_us <= start) {
+                continue;
+            }
+            self.cw_h[base + kept] = h;
+            self.cw_us[base + kept] = t;
+            kept += 1;
+            if t < cert_us {
+                pos = kept;
+            }
         }
         if cert_us <= start {
-            self.cert_h[k] = self.cert_h[k].max(height);
-            self.cw_len[k] = 0;
+            self.cert_h[k] = height;
+            self.cw_len[k] = kept as u32;
             return;
         }
-        while len > 0 && self.cw_us[base + len - 1] >= cert_us {
-            len -= 1;
+        if kept == WINDOW {
+            self.cw_len[k] = kept as u32;
+            return; // arrives with the next kept entry (a higher height, later)
         }
-        if len == WINDOW {
-            len -= 1; // the latest kept certification is taken to arrive with this one
+        let mut i = kept;
+        while i > pos {
+            self.cw_h[base + i] = self.cw_h[base + i - 1];
+            self.cw_us[base + i] = self.cw_us[base + i - 1];
+            i -= 1;
         }
-        self.cw_h[base + len] = height;
-        self.cw_us[base + len] = cert_us;
-        self.cw_len[k] = len as u32 + 1;
+        self.cw_h[base + pos] = height;
+        self.cw_us[base + pos] = cert_us;
+        self.cw_len[k] = kept as u32 + 1;
     }
 }
 
 impl<'a, const B: usize> Height<'a, B> {
-    /// When node `k` holds this height certified, µs: max(its own share time, the (n - f)-th
-    /// arrival of the shares sent at `share_us[j]` by the nodes `certifiers`), or `NEVER`
-    /// when fewer than n - f nodes certify. `k` must be one of `certifiers`.
-    pub fn certified_us(&self, share_us: &[u64; MAX_NODES as usize], certifiers: &NodeSet, k: u32) -> u64 {
+    /// When node `k` holds the height of round step `step` certified, µs: max(its own share
+    /// time, the (n - f)-th arrival of the shares sent at `share_us[j]` by the nodes
+    /// `certifiers`), or `NEVER` when fewer than n - f nodes certify. `k` must be one of
+    /// `certifiers`. The delays are the words of `step` (this height's, or an earlier one's
+    /// for [`crate::late`]).
+    pub fn certified_us(&self, step: u32, share_us: &[u64; MAX_NODES as usize], certifiers: &NodeSet, k: u32) -> u64 {
         let m = count(certifiers);
         if m < self.p.cert_quorum {
             return NEVER;
@@ -255,7 +315,7 @@ impl<'a, const B: usize> Height<'a, B> {
             }
         }
         let mut words = [[0u32; 4]; 32];
-        self.group_words(kind::CERT_SHARE, 0, k, mask, &mut words);
+        self.group_words_at(step, kind::CERT_SHARE, 0, k, mask, &mut words);
         self.kth_arrival(m, self.p.cert_quorum, &words, certifiers, k, share_us)
             .max(share_us[k as usize])
     }
@@ -264,6 +324,7 @@ impl<'a, const B: usize> Height<'a, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::late::LateCert;
 
     fn params() -> Params {
         Params {
@@ -293,18 +354,18 @@ mod tests {
         v.fin_height[0] = 4;
         v.cert_h[0] = 2;
         assert!(!v.backlog_free(0, 5));
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_000_000 + 300_000 + 4_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_000_000 + 300_000 + 4_000_000);
         v.certified(0, 3, 2_000_000);
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 2_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 2_000_000);
         v.cw_us[0] = 1_100_000;
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_300_000);
         // Without the rule the certified height does not matter.
         let off = Params {
             certification_backlog: 0,
             ..p
         };
         v.cw_len[0] = 0;
-        assert_eq!(v.eligible_us(&off, 0, 0, 5), 1_300_000);
+        assert_eq!(v.eligible_us(&off, 0, 0, 5, 0), 1_300_000);
     }
 
     /// A finalization arriving in the round raises the gap: the delay grows with it.
@@ -318,9 +379,28 @@ mod tests {
         v.pend0_h[0] = 4;
         v.pend0_us[0] = 1_200_000; // gap 2 from 1.2 s
                                    // Rank 0 would be due at 1.3 s, after the gap became 2: it waits N0 + 4 s.
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_000_000 + 4_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_000_000 + 4_300_000);
         v.pend0_us[0] = 1_400_000; // arrives after the rank-0 notary delay passed
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_300_000);
+    }
+
+    /// The rule must hold when the block is there: a finalization arriving after the notary
+    /// delay passed but before the block raises the backlog again (`notary.rs` re-checks it
+    /// on every call), so the node waits for a certification.
+    #[test]
+    fn the_backlog_is_read_when_the_block_arrives() {
+        let p = params();
+        let mut v = NodeViews::genesis();
+        v.start[0] = 1_000_000;
+        v.fin_height[0] = 3;
+        v.cert_h[0] = 2;
+        v.pend0_h[0] = 4;
+        v.pend0_us[0] = 1_400_000; // gap 2 from 1.4 s
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_350_000), 1_350_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_400_000), 1_400_000); // the block first
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_500_000), 1_000_000 + 4_300_000);
+        v.certified(0, 4, 2_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_500_000), 2_000_000);
     }
 
     /// Notarized - certified reaching 70 stops signing until a certification arrives.
@@ -330,9 +410,9 @@ mod tests {
         let mut v = NodeViews::genesis();
         v.fin_height[0] = 71;
         v.cert_h[0] = 1;
-        assert_eq!(v.eligible_us(&p, 0, 0, 72), NEVER);
+        assert_eq!(v.eligible_us(&p, 0, 0, 72, 0), NEVER);
         v.certified(0, 71, 9_000_000);
-        assert_eq!(v.eligible_us(&p, 0, 0, 72), 9_000_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 72, 0), 9_000_000);
     }
 
     /// The window keeps heights and times increasing, absorbs arrivals by the round start and
@@ -358,17 +438,48 @@ mod tests {
         assert_eq!((v.cert_h[0], v.cw_len[0], v.cw_h[0]), (4, 2, 5));
     }
 
+    /// A late certification ([`crate::late`]) below kept heights: kept in time order when it
+    /// arrives first, dropped when a higher height arrives no later.
+    #[test]
+    fn a_late_certification_goes_below_kept_heights() {
+        let mut v = NodeViews::genesis();
+        v.start[0] = 100;
+        v.certified(0, 5, 800);
+        v.certified(0, 4, 900); // 5 arrives first: 4 adds nothing
+        assert_eq!((v.cw_len[0], v.cw_h[0]), (1, 5));
+        v.certified(0, 4, 600);
+        v.certified(0, 3, 700); // 4 arrives first
+        assert_eq!(
+            (v.cw_len[0], &v.cw_h[..2], &v.cw_us[..2]),
+            (2, &[4, 5][..], &[600, 800][..])
+        );
+        v.certified(0, 2, 50); // before the round start: held at once, the window kept
+        assert_eq!((v.cert_h[0], v.cw_len[0]), (2, 2));
+        v.certified(0, 5, 650); // an earlier arrival of 5 replaces the later one
+        assert_eq!((&v.cw_h[..2], &v.cw_us[..2]), (&[4, 5][..], &[600, 650][..]));
+        v.certified(0, 7, 1_000);
+        v.certified(0, 8, 1_100);
+        v.certified(0, 6, 700); // full, inside: taken to arrive with 7
+        assert_eq!((v.cw_len[0], &v.cw_h[..4]), (4, &[4, 5, 7, 8][..]));
+    }
+
     /// Execution is sequential: a block finalized while the previous one still executes waits
     /// for it; skipped heights (finalized only as ancestors) execute first.
     #[test]
     fn execution_is_in_height_order() {
         let p = params(); // no execution table: X = 0 except the one given
         let mut v = NodeViews::genesis();
-        assert_eq!(v.execute(&p, &[], 0, 0, 1, 1_000, 2_000), 3_000);
-        assert_eq!(v.execute(&p, &[], 0, 0, 2, 2_500, 2_000), 5_000);
-        assert_eq!(v.execute(&p, &[], 0, 0, 3, NEVER, 2_000), NEVER);
-        // Heights 3 (X = 0 from the table-less params) and 4.
-        assert_eq!(v.execute(&p, &[], 0, 0, 4, 4_000, 100), 5_100);
+        let mut late = LateCerts::EMPTY;
+        assert_eq!(v.execute(&p, &[], 0, 0, 1, 1_000, 2_000, &mut late), 3_000);
+        assert_eq!(v.execute(&p, &[], 0, 0, 2, 2_500, 2_000, &mut late), 5_000);
+        assert_eq!(v.execute(&p, &[], 0, 0, 3, NEVER, 2_000, &mut late), NEVER);
+        // Heights 3 (X = 0 from the table-less params) and 4; 3's share time is recorded.
+        late.push(LateCert {
+            height: 3,
+            ..LateCert::NONE
+        });
+        assert_eq!(v.execute(&p, &[], 0, 0, 4, 4_000, 100, &mut late), 5_100);
+        assert_eq!(late.rec[0].share_us[0], 5_000);
         assert_eq!(v.ex_h[0], 4);
         v.rejoin(0, 9, 7_000);
         assert_eq!((v.ex_h[0], v.ex_us[0], v.cert_h[0]), (8, 7_000, 8));

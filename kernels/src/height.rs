@@ -180,6 +180,20 @@ impl<'a, const B: usize> Height<'a, B> {
     /// blocks overlap in the pipeline.
     #[inline(always)]
     pub(crate) fn group_words(&self, kind: u32, b: u32, receiver: u32, mask: u32, out: &mut [[u32; 4]; 32]) {
+        self.group_words_at(self.step, kind, b, receiver, mask, out);
+    }
+
+    /// [`Self::group_words`] of round step `step` (an earlier height's messages).
+    #[inline(always)]
+    pub(crate) fn group_words_at(
+        &self,
+        step: u32,
+        kind: u32,
+        b: u32,
+        receiver: u32,
+        mask: u32,
+        out: &mut [[u32; 4]; 32],
+    ) {
         let base = ((kind * 128 + b) * MAX_NODES + receiver) * 32;
         let key = [self.p.seed_lo, self.p.seed_hi];
         self.blocks.set(self.blocks.get() + mask.count_ones());
@@ -187,7 +201,7 @@ impl<'a, const B: usize> Height<'a, B> {
         while m != 0 {
             let g = m.trailing_zeros();
             m &= m - 1;
-            out[g as usize] = philox4x32_10([self.replica, self.step, base + g, stream::MESSAGE], key);
+            out[g as usize] = philox4x32_10([self.replica, step, base + g, stream::MESSAGE], key);
         }
     }
 
@@ -238,8 +252,7 @@ impl<'a, const B: usize> Height<'a, B> {
                     } else {
                         delay_us(self.p, self.tables, w[x as usize], cand.maker, j)
                     };
-                    let e = views.eligible_us(self.p, j, cand.rank, self.height);
-                    self.sigma[j as usize] = (cand.propose_us + d).max(e);
+                    self.sigma[j as usize] = views.eligible_us(self.p, j, cand.rank, self.height, cand.propose_us + d);
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod agg;
 pub mod cert;
 pub mod height;
 pub mod ic;
+pub mod late;
 pub mod maker_delay;
 pub mod model;
 pub mod params;
@@ -30,4 +31,4 @@ pub use params::Params;
 /// computes them: equal versions, scenarios and seeds give equal aggregates. Bump it with
 /// every change that alters any run's aggregates (`tests/results.rs` catches such a change
 /// against the committed results); `ictwin merge` refuses shards of different versions.
-pub const MODEL_VERSION: u32 = 4;
+pub const MODEL_VERSION: u32 = 5;

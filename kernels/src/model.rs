@@ -75,10 +75,18 @@
 //!    directly executes it (and the heights below it not yet executed) at ex_k(h) =
 //!    max(ex_k(h - 1), fin_k) + X_h (X_h one draw per height, the same at every node) and
 //!    sends its certification share; it holds h certified at max(ex_k(h), the (n - f)-th
-//!    share arrival, its own at 0). In step 2 the notary delay of every rank then also
-//!    includes 2,000 ms x (F - C) while F - C > 1 (F, C the signer's finalized and certified
-//!    heights at t; both only grow, and E_j(r) is the first t at which t >= T_j + N(r, g(t)) +
-//!    that backlog holds), and nothing is signed while (h - 1) - C >= 70. With X = 0 and
+//!    share arrival, its own at 0). A node that finalized h only as an ancestor executes it
+//!    with the next height it finalizes directly; h is then certified again from those late
+//!    shares too, and the observer's certification of h counted only then ([`crate::late`]).
+//!    In step 2 the notary delay of every rank then also includes 2,000 ms x (F - C) while
+//!    F - C > 1 (F, C the signer's finalized and certified heights at t; both only grow),
+//!    and nothing is signed while (h - 1) - C >= 70. The
+//!    condition is no longer monotone in t (a finalization raises F - C), and the notary
+//!    re-checks it whenever its pool changes (`notary.rs`): j signs block b at the first
+//!    t >= its arrival at which t >= T_j + N(r, g(t)) + the backlog holds (not at
+//!    max(arrival, the first t at which it held)); an arrival at the same µs as the block
+//!    counts after it (the fine engine orders simultaneous events at random, so with
+//!    constant delays some of its nodes take the finalization first and wait). With X = 0 and
 //!    short delays the gap stays below 2 and nothing changes but the measurements.
 //!
 //! A step is *stalled* when no rank has an active maker or fewer than 2f+1 signers are up;
@@ -123,22 +131,27 @@
 //!   (i, h, word / 4, `RANKING`), one word per shuffled position.
 //! - Dynamic failures: node k's transition t at (i, t, k, `FAILURE`).
 //! - Execution time of height h: word 0 of (i, h, 0, `EXECUTION`), only with `[execution]`.
+//! - A height certified again from late shares ([`crate::late`]) reads the certification-share
+//!   words of its own step again (the same words, so never a later certification).
 //!
 //! # Memory per replica
 //! Node views carry 26 u32 words per node (round start, finalized height, two finalizations in
 //! flight: 9; executed height and time, certified height, four certifications in flight: 17),
-//! 3 more with dynamic failures; a height's scratch is 5 arrays of 128 u64 plus 16
+//! 3 more with dynamic failures; the four late certification records ([`crate::late`]) keep
+//! 2 words per node and 7 more each; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 15 words, and proof times of 8 units x 128 u32 (4 KiB, kept across heights
-//! and written only for units): about 24 KiB per replica at n = 128, and no per-pair
+//! and written only for units): about 28 KiB per replica at n = 128, and no per-pair
 //! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
 //! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
-//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 188 bytes per node (68 of
-//! them execution and certification) plus about 1.5 KiB, 10.3 KiB per invocation for n <= 48
-//! and 25.2 KiB for n <= 128; between dispatches it keeps 29 words per node in device memory.
+//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 220 bytes per node (100 of
+//! them execution and certification) plus about 1.6 KiB, 11.9 KiB per invocation for n <= 48
+//! and 29.3 KiB for n <= 128; between dispatches it keeps 37 words per node and 36 per replica
+//! in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::cert;
 use crate::height::{kind, message_words, Height};
+use crate::late::{self, LateCert, LateCerts, LATE};
 use crate::maker_delay;
 use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream, uniform_below, WordStream};
@@ -348,18 +361,15 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
     let mut rank_history: u32 = 0;
     let mut proofs = Proofs::new();
     let mut next = [NEVER; MAX_NODES as usize];
+    // A height certified again with late shares (rule 8; `crate::late`).
+    let mut late = LateCerts::EMPTY;
     let mut height: u32 = 1;
     let mut step: u32 = 0;
     let mut members = committee(p, &all, replica, height);
     let mut ranking = Shuffle::new(p.nodes, WordStream::new(key, replica, height, stream::RANKING, 2));
 
     while step < p.rounds {
-        // One batch per replica unless replicas are split into segments (few replicas).
-        let batch = if p.batch_segments == 1 {
-            replica % agg::BATCHES
-        } else {
-            batch_of(replica, step, p.rounds, p.batch_segments)
-        };
+        let batch = batch_at(p, replica, step);
         let mut active = and(&up, &not_silent);
         let mut t_ref = 0;
         if let Some(f) = failures.as_mut() {
@@ -460,20 +470,27 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         }
 
         // Rule 8: the honest nodes execute the height and certify it; `next` now holds the
-        // times they send their certification shares.
+        // times they send their certification shares (and `late` those of its height).
         let x_us = cert::execution_us(p, tables, replica, height);
         let mut certifiers = EMPTY;
         for k in 0..p.nodes {
             if contains(&honest_active, k) {
-                next[k as usize] = views.execute(p, tables, replica, k, height, h.fin[k as usize], x_us);
+                next[k as usize] = views.execute(p, tables, replica, k, height, h.fin[k as usize], x_us, &mut late);
                 set(&mut certifiers, k, next[k as usize] != NEVER);
             }
+        }
+        // Earlier heights whose late shares have all been sent (oldest first), and room for
+        // this one if it waits for late shares too.
+        let complete = certifiers == honest_active;
+        while late.len > 0 && (late.oldest_complete(&views, &honest_active, p.nodes) || (!complete && late.len == LATE))
+        {
+            resolve_oldest(&h, &mut late, &mut views, &honest_active, agg);
         }
         let mut cert_o = NEVER;
         for k in 0..p.nodes {
             if contains(&honest_active, k) {
                 let c = if contains(&certifiers, k) {
-                    h.certified_us(&next, &certifiers, k)
+                    h.certified_us(step, &next, &certifiers, k)
                 } else {
                     NEVER
                 };
@@ -483,19 +500,25 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
                 }
             }
         }
-        if cert_o != NEVER {
-            add(agg, batch, agg::F_CERTIFIED, 1);
-            let overheads = p.round_overhead_us as u64 + p.finalization_overhead_us as u64;
-            add(
-                agg,
-                batch,
-                agg::F_CERT_US,
-                cert_o.saturating_sub(obs_start_us) + overheads,
-            );
-            let fin_o = h.fin[observer as usize];
-            if fin_o != NEVER {
-                add(agg, batch, agg::F_CERT_LAG_US, cert_o.saturating_sub(fin_o));
+        let record = LateCert {
+            height,
+            step,
+            observer,
+            obs_start_us,
+            obs_fin_us: h.fin[observer as usize],
+            share_us: next,
+        };
+        if complete {
+            count_certification(p, agg, batch, &record, cert_o);
+        } else {
+            // Some node executes this height late: it is certified again then.
+            let mut r = record;
+            for k in 0..p.nodes {
+                if !contains(&certifiers, k) {
+                    r.share_us[k as usize] = NEVER;
+                }
             }
+            late.push(r);
         }
         // Messages and observer, execution, then the shuffles' words (4 per block).
         blocks += h.blocks.get() as u64
@@ -508,8 +531,61 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         ranking.restart(height);
         step += 1;
     }
+    if late.len > 0 {
+        // The run ended (or stalled for good) with records kept: the shares sent by now.
+        let h = Height::<B>::new(p, tables, replica, step, height, EMPTY, EMPTY, &mut proofs);
+        while late.len > 0 {
+            resolve_oldest(&h, &mut late, &mut views, &EMPTY, agg);
+        }
+        blocks += h.blocks.get() as u64;
+    }
     debug_assert_eq!(agg.len(), agg::AGG_LEN as usize);
     blocks
+}
+
+/// The batch of round step `step`: one per replica unless replicas are split into segments
+/// (few replicas).
+#[inline(always)]
+fn batch_at(p: &Params, replica: u32, step: u32) -> u32 {
+    if p.batch_segments == 1 {
+        replica % agg::BATCHES
+    } else {
+        batch_of(replica, step, p.rounds, p.batch_segments)
+    }
+}
+
+/// Resolves and drops the oldest late record ([`late::resolve`]) and counts its observer's
+/// certification in the batch of its step.
+fn resolve_oldest<const B: usize>(
+    h: &Height<B>,
+    late: &mut LateCerts,
+    views: &mut NodeViews,
+    receivers: &NodeSet,
+    agg: &mut [u64],
+) {
+    let r = &late.rec[0];
+    let c = late::resolve(h, r, views, receivers);
+    count_certification(h.p, agg, batch_at(h.p, h.replica, r.step), r, c);
+    late.pop_oldest();
+}
+
+/// Counts the observer's certification of `record`'s height at `cert_o` µs (`NEVER`: none;
+/// see [`crate::agg`], "certification").
+fn count_certification(p: &Params, agg: &mut [u64], batch: u32, record: &LateCert, cert_o: u64) {
+    if cert_o == NEVER {
+        return;
+    }
+    add(agg, batch, agg::F_CERTIFIED, 1);
+    let overheads = p.round_overhead_us as u64 + p.finalization_overhead_us as u64;
+    add(
+        agg,
+        batch,
+        agg::F_CERT_US,
+        cert_o.saturating_sub(record.obs_start_us) + overheads,
+    );
+    if record.obs_fin_us != NEVER {
+        add(agg, batch, agg::F_CERT_LAG_US, cert_o.saturating_sub(record.obs_fin_us));
+    }
 }
 
 #[cfg(test)]

@@ -162,8 +162,7 @@ pub fn reference(
                     continue;
                 }
                 if contains(&signers, to) {
-                    let e = views.eligible_us(p, to, rank(b), height);
-                    q.push(t.max(e), Ev::TrySign { j: to, b });
+                    q.push(views.eligible_us(p, to, rank(b), height, t), Ev::TrySign { j: to, b });
                 }
             }
             Ev::TrySign { j, b } => {

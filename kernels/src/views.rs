@@ -146,20 +146,21 @@ impl NodeViews {
         self.cw_len[k] = 0;
     }
 
-    /// Earliest time node `k` may notarization-sign a rank-`rank` block at `height`, µs:
-    /// min over the gaps g it passes through of max(when g holds, start + N(rank, g)), where
-    /// g = (height - 1) - its finalized height, which drops as finalizations arrive; with the
-    /// certification backlog (when it can apply) see
-    /// [`NodeViews::eligible_with_backlog_us`].
+    /// Earliest time from `arrival_us` on (the block's arrival) at which node `k` may
+    /// notarization-sign a rank-`rank` block at `height`, µs: max(`arrival_us`, min over the
+    /// gaps g it passes through of max(when g holds, start + N(rank, g))), where
+    /// g = (height - 1) - its finalized height, which drops as finalizations arrive (the
+    /// rule, once it holds, keeps holding); with the certification backlog (when it can
+    /// apply) see [`NodeViews::eligible_with_backlog_us`].
     #[inline(always)]
-    pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32) -> u64 {
+    pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
         if p.certification_backlog != 0 && !self.backlog_free(k, height) {
-            return self.eligible_with_backlog_us(p, k, rank, height);
+            return self.eligible_with_backlog_us(p, k, rank, height, arrival_us);
         }
         let k = k as usize;
         let t0 = self.start[k];
         if rank == 0 || p.finality_backoff == 0 {
-            return t0 + notary_delay_us(p, rank, 0);
+            return (t0 + notary_delay_us(p, rank, 0)).max(arrival_us);
         }
         let last = height - 1;
         let mut e = t0 + notary_delay_us(p, rank, last - self.fin_height[k].min(last));
@@ -171,7 +172,7 @@ impl NodeViews {
             let d = t0 + notary_delay_us(p, rank, last - self.pend1_h[k].min(last));
             e = e.min(d.max(self.pend1_us[k]));
         }
-        e
+        e.max(arrival_us)
     }
 
     /// Node `k` directly finalized `height` at `fin_us` (or never) and starts the next round at
@@ -239,13 +240,13 @@ mod tests {
         v.fin_height[0] = 3;
         v.pend0_h[0] = 4;
         v.pend0_us[0] = 1_200_000;
-        assert_eq!(v.eligible_us(&p, 0, 1, 5), 2_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 2_300_000);
         v.pend0_us[0] = 3_000_000;
-        assert_eq!(v.eligible_us(&p, 0, 1, 5), 2_800_000);
-        assert_eq!(v.eligible_us(&p, 0, 0, 5), 1_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 2_800_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_300_000);
         v.pend0_us[0] = NEVER;
         v.fin_height[0] = 1; // g = 3
-        assert_eq!(v.eligible_us(&p, 0, 1, 5), 1_000_000 + 300_000 + 3_375_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 1_000_000 + 300_000 + 3_375_000);
     }
 
     /// Finalizations in flight: a later one of a higher height replaces slower lower ones,

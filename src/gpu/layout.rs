@@ -46,13 +46,74 @@ shared_struct! {
         pub up3: u32,
         /// Ranks of the chain's last heights (`ictwin_kernels::maker_delay`).
         pub rank_history: u32,
+        /// Late certification records kept (`ictwin_kernels::late`, at most `late::LATE`,
+        /// oldest first; record i at `STATE_LATE_HEIGHT0 + 7 i`, its share times in the
+        /// nodes' `late_share{i}`).
+        pub late_len: u32,
+        /// Late record 0: height (from 1).
+        pub late_height0: u32,
+        /// Late record 0: round step.
+        pub late_step0: u32,
+        /// Late record 0: observer.
+        pub late_observer0: u32,
+        /// Late record 0: observer's round start, µs (low half).
+        pub late_obs_start0_lo: u32,
+        /// Late record 0: high half of the observer's round start.
+        pub late_obs_start0_hi: u32,
+        /// Late record 0: observer's direct finalization, µs (low half; `u64::MAX`: none).
+        pub late_obs_fin0_lo: u32,
+        /// Late record 0: high half of the observer's finalization.
+        pub late_obs_fin0_hi: u32,
+        /// Late record 1: height (from 1).
+        pub late_height1: u32,
+        /// Late record 1: round step.
+        pub late_step1: u32,
+        /// Late record 1: observer.
+        pub late_observer1: u32,
+        /// Late record 1: observer's round start, µs (low half).
+        pub late_obs_start1_lo: u32,
+        /// Late record 1: high half of the observer's round start.
+        pub late_obs_start1_hi: u32,
+        /// Late record 1: observer's direct finalization, µs (low half; `u64::MAX`: none).
+        pub late_obs_fin1_lo: u32,
+        /// Late record 1: high half of the observer's finalization.
+        pub late_obs_fin1_hi: u32,
+        /// Late record 2: height (from 1).
+        pub late_height2: u32,
+        /// Late record 2: round step.
+        pub late_step2: u32,
+        /// Late record 2: observer.
+        pub late_observer2: u32,
+        /// Late record 2: observer's round start, µs (low half).
+        pub late_obs_start2_lo: u32,
+        /// Late record 2: high half of the observer's round start.
+        pub late_obs_start2_hi: u32,
+        /// Late record 2: observer's direct finalization, µs (low half; `u64::MAX`: none).
+        pub late_obs_fin2_lo: u32,
+        /// Late record 2: high half of the observer's finalization.
+        pub late_obs_fin2_hi: u32,
+        /// Late record 3: height (from 1).
+        pub late_height3: u32,
+        /// Late record 3: round step.
+        pub late_step3: u32,
+        /// Late record 3: observer.
+        pub late_observer3: u32,
+        /// Late record 3: observer's round start, µs (low half).
+        pub late_obs_start3_lo: u32,
+        /// Late record 3: high half of the observer's round start.
+        pub late_obs_start3_hi: u32,
+        /// Late record 3: observer's direct finalization, µs (low half; `u64::MAX`: none).
+        pub late_obs_fin3_lo: u32,
+        /// Late record 3: high half of the observer's finalization.
+        pub late_obs_fin3_hi: u32,
     }
 }
 
 shared_struct! {
     /// Per-node state, node i at word `STATE_FIXED_WORDS + NODE_STATE_WORDS * i` from the
     /// replica's base (read as `NODE_<FIELD>` offsets): its view (`ictwin_kernels::views::
-    /// NodeViews`, certification included) and its dynamic failures: 29 words (116 bytes).
+    /// NodeViews`, certification included), its dynamic failures and its share times of the late
+    /// certification records: 37 words (148 bytes).
     /// 64-bit values are split into `_lo` / `_hi` halves.
     pub struct NodeState {
         /// Round start of the next height, µs (low half).
@@ -115,6 +176,26 @@ shared_struct! {
         pub cw_us3_lo: u32,
         /// High half of `cw_us3_lo`.
         pub cw_us3_hi: u32,
+        /// When the node sent its certification share of late record 0's height, µs (low
+        /// half; `u64::MAX`: not yet; entry i at `NODE_LATE_SHARE0_LO + 2 i`).
+        pub late_share0_lo: u32,
+        /// High half of `late_share0_lo`.
+        pub late_share0_hi: u32,
+        /// When the node sent its certification share of late record 1's height, µs (low
+        /// half; `u64::MAX`: not yet; entry i at `NODE_LATE_SHARE0_LO + 2 i`).
+        pub late_share1_lo: u32,
+        /// High half of `late_share1_lo`.
+        pub late_share1_hi: u32,
+        /// When the node sent its certification share of late record 2's height, µs (low
+        /// half; `u64::MAX`: not yet; entry i at `NODE_LATE_SHARE0_LO + 2 i`).
+        pub late_share2_lo: u32,
+        /// High half of `late_share2_lo`.
+        pub late_share2_hi: u32,
+        /// When the node sent its certification share of late record 3's height, µs (low
+        /// half; `u64::MAX`: not yet; entry i at `NODE_LATE_SHARE0_LO + 2 i`).
+        pub late_share3_lo: u32,
+        /// High half of `late_share3_lo`.
+        pub late_share3_hi: u32,
     }
 }
 
@@ -123,12 +204,19 @@ shared_struct! {
 const _: () = assert!(ictwin_kernels::cert::WINDOW == 4);
 const _: () = assert!(std::mem::offset_of!(NodeState, cw_h3) == std::mem::offset_of!(NodeState, cw_h0) + 4 * 3);
 const _: () = assert!(std::mem::offset_of!(NodeState, cw_us3_lo) == std::mem::offset_of!(NodeState, cw_us0_lo) + 8 * 3);
+// Likewise the late certification records (`late::LATE` of them, 7 words each).
+const _: () = assert!(ictwin_kernels::late::LATE == 4);
+const _: () = assert!(
+    std::mem::offset_of!(ReplicaState, late_height3) == std::mem::offset_of!(ReplicaState, late_height0) + 28 * 3
+);
+const _: () =
+    assert!(std::mem::offset_of!(NodeState, late_share3_lo) == std::mem::offset_of!(NodeState, late_share0_lo) + 8 * 3);
 
 /// u32 words of [`ReplicaState`] (`STATE_FIXED_WORDS` in WGSL).
 pub const STATE_FIXED_WORDS: u32 = words::<ReplicaState>();
 /// u32 words of [`NodeState`] (`NODE_STATE_WORDS` in WGSL).
 pub const NODE_STATE_WORDS: u32 = words::<NodeState>();
-const _: () = assert!(NODE_STATE_WORDS == 29);
+const _: () = assert!(NODE_STATE_WORDS == 37);
 
 /// u32 words of state per replica for `p` (what [`Slice::state_words`] holds).
 pub fn state_words(p: &ictwin_kernels::Params) -> u32 {
