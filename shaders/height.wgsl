@@ -36,6 +36,8 @@ var<private> ncand: u32;
 var<private> h_notar: array<u64, NODE_CAP>;
 var<private> h_first: array<u32, NODE_CAP>;
 var<private> h_fin: array<u64, NODE_CAP>;
+// How each node's finalization completed (Height::fin_tie; views::tie).
+var<private> h_fin_tie: array<u32, NODE_CAP>;
 var<private> h_tmp: array<u64, NODE_CAP>;
 var<private> h_sigma: array<u64, NODE_CAP>;
 // The height's context: counter words, height, active nodes and signers.
@@ -63,6 +65,7 @@ fn height_new(replica: u32, step: u32, height: u32, act: vec4<u32>, signers: vec
         h_notar[k] = NEVER;
         h_first[k] = 0u;
         h_fin[k] = NEVER;
+        h_fin_tie[k] = TIE_ONE;
         h_tmp[k] = NEVER;
         h_sigma[k] = NEVER;
     }
@@ -134,7 +137,7 @@ fn fill_sigma(c: u32, who: vec4<u32>) {
                 if j != maker {
                     d = delay_us(w[x], maker, j);
                 }
-                h_sigma[j] = eligible_us(j, rank, h_height, propose + d);
+                h_sigma[j] = eligible_us(j, rank, h_height, propose + d, b);
             }
         }
     }
@@ -182,6 +185,45 @@ fn quorum_arrivals(kind: u32, b: u32, senders: vec4<u32>, use_notar: bool) {
     }
 }
 
+// h_fin_tie[k] for each active node k whose quorum of finalization shares (at h_tmp[k]) could
+// make it wait if a block arrived at that µs: with the backlog on, when the finalized height
+// would lead the height it holds certified before that µs by more than 1 (Height::count_ties).
+fn count_ties(b: u32, senders: vec4<u32>) {
+    if p.certification_backlog == 0u {
+        return;
+    }
+    for (var k = 0u; k < p.nodes; k++) {
+        fuel += 1u;
+        let t = h_tmp[k];
+        if !contains(h_active, k) || t == NEVER || certified_before(k, t) + 1u >= h_height {
+            continue;
+        }
+        var below = 0u;
+        var at = 0u;
+        for (var g = 0u; g < groups(); g++) {
+            fuel += 1u;
+            let bits = group_bits(senders, g);
+            if bits == 0u {
+                continue;
+            }
+            let w = words(KIND_FIN_SHARE, b, k, g);
+            for (var x = 0u; x < four(); x++) {
+                let j = 4u * g + x;
+                if ((bits >> x) & 1u) == 1u {
+                    var d = 0lu;
+                    if j != k {
+                        d = delay_us(w[x], j, k);
+                    }
+                    let a = h_notar[j] + d;
+                    below += select(0u, 1u, a < t);
+                    at += select(0u, 1u, a == t);
+                }
+            }
+        }
+        h_fin_tie[k] = (p.quorum - below) | (at << 8u);
+    }
+}
+
 // Relays: h_tmp becomes the earliest time each active node holds the aggregate, every active
 // node forwarding it when it first holds it (sweeps in id order until nothing improves; a
 // sweep offers each receiver the senders improved in the previous sweep, the first all; a
@@ -219,6 +261,8 @@ fn relay(kind: u32, b: u32) {
                             let t = sat_add(h_tmp[4u * g + x], delay_us(w[x], 4u * g + x, k));
                             if t < h_tmp[k] {
                                 h_tmp[k] = t;
+                                // A relayed finalization is one delivery (unused for notarizations).
+                                h_fin_tie[k] = TIE_ONE;
                                 improved = with_node(improved, k, true);
                             }
                         }
@@ -270,6 +314,7 @@ fn evaluate(mode: u32) {
         if contains(h_active, k) {
             if fin {
                 h_fin[k] = NEVER;
+                h_fin_tie[k] = TIE_ONE;
             } else {
                 h_notar[k] = NEVER;
             }
@@ -298,6 +343,9 @@ fn evaluate(mode: u32) {
             fill_sigma(c, senders);
         }
         quorum_arrivals(select(KIND_NOTAR_SHARE, KIND_FIN_SHARE, fin), word_block(c), senders, fin);
+        if fin {
+            count_ties(word_block(c), senders);
+        }
         relay(select(KIND_NOTAR_RELAY, KIND_FIN_RELAY, fin), word_block(c));
         for (var k = 0u; k < p.nodes; k++) {
             fuel += 1u;

@@ -177,6 +177,9 @@ var<private> v_pend0_h: array<u32, NODE_CAP>;
 var<private> v_pend0_us: array<u64, NODE_CAP>;
 var<private> v_pend1_h: array<u32, NODE_CAP>;
 var<private> v_pend1_us: array<u64, NODE_CAP>;
+// How each finalization in flight completed at its µs (views::tie, TIE_ONE: alone).
+var<private> v_pend0_tie: array<u32, NODE_CAP>;
+var<private> v_pend1_tie: array<u32, NODE_CAP>;
 // Execution and certification (cert.rs): highest height executed and when, highest height
 // certified at the round start, and the certifications in flight at the round start, node k's
 // v_cw_len[k] entries at k CERT_WINDOW .. (heights and arrivals increasing).
@@ -196,6 +199,8 @@ fn views_genesis() {
         v_pend0_us[k] = NEVER;
         v_pend1_h[k] = 0u;
         v_pend1_us[k] = NEVER;
+        v_pend0_tie[k] = TIE_ONE;
+        v_pend1_tie[k] = TIE_ONE;
         v_ex_h[k] = 0u;
         v_ex_us[k] = 0lu;
         v_cert_h[k] = 0u;
@@ -224,90 +229,12 @@ fn sat_sub32(a: u32, b: u32) -> u32 {
     return a - min(a, b);
 }
 
-// The notary's backlog delay at certification gap `gap`, µs (cert::backlog_us).
-fn backlog_us(gap: u32) -> u64 {
-    if gap > ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP {
-        return BACKLOG_DELAY_US * u64(gap);
-    }
-    return 0lu;
-}
-
-// Node k's finalized height once every finalization in flight has arrived.
-fn final_fin_height(k: u32) -> u32 {
-    var f = v_fin_height[k];
-    if v_pend0_us[k] != NEVER {
-        f = max(f, v_pend0_h[k]);
-    }
-    if v_pend1_us[k] != NEVER {
-        f = max(f, v_pend1_h[k]);
-    }
-    return f;
-}
-
-// True when neither the backlog delay nor the hard limit can apply to node k in round
-// `height` (NodeViews::backlog_free).
-fn backlog_free(k: u32, height: u32) -> bool {
-    let c = v_cert_h[k];
-    return sat_sub32(final_fin_height(k), c) <= ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP
-        && sat_sub32(height - 1u, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP;
-}
-
-// Earliest time from `arrival_us` on (the block's arrival) at which node k may sign a rank-`rank`
-// block at `height` with the backlog rules, µs (NEVER: the hard limit holds for good;
-// NodeViews::eligible_with_backlog_us): a sweep over the arrivals that change its finalized
-// height f or certified height c, in time order.
-fn eligible_with_backlog_us(k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
-    let t0 = v_start[k];
-    let last = height - 1u;
-    let base = k * CERT_WINDOW;
-    var f = v_fin_height[k];
-    var c = v_cert_h[k];
-    var a = t0;
-    var next_pend = 0u; // 0: pend0, 1: pend1, 2: none left
-    var next_cert = 0u;
-    var result = NEVER;
-    loop {
-        fuel += 1u;
-        var tp = NEVER;
-        if next_pend == 0u {
-            tp = v_pend0_us[k];
-        } else if next_pend == 1u {
-            tp = v_pend1_us[k];
-        }
-        var tc = NEVER;
-        if next_cert < v_cw_len[k] {
-            tc = v_cw_us[base + next_cert];
-        }
-        let b = min(tp, tc);
-        if sat_sub32(last, c) < ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP {
-            let need = t0 + notary_delay_us(rank, last - min(f, last)) + backlog_us(sat_sub32(f, c));
-            let e = max(max(a, need), arrival_us);
-            // At the block's own µs the block counts first (before an event at b).
-            if e < b || (e == b && e == arrival_us && a < b) {
-                result = e;
-                break;
-            }
-        }
-        if b == NEVER {
-            break;
-        }
-        a = max(a, b);
-        if tp <= tc {
-            f = max(f, select(v_pend1_h[k], v_pend0_h[k], next_pend == 0u));
-            next_pend += 1u;
-        } else {
-            c = max(c, v_cw_h[base + next_cert]);
-            next_cert += 1u;
-        }
-    }
-    return result;
-}
-
 // Earliest time from `arrival_us` on (the block's arrival) at which node k may
-// notarization-sign a rank-`rank` block at `height`, µs (NodeViews::eligible_us).
-fn eligible_us(k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
+// notarization-sign a rank-`rank` block at `height`, µs (NodeViews::eligible_us; `block`:
+// the block's word index, for a tie in this height's step).
+fn eligible_us(k: u32, rank: u32, height: u32, arrival_us: u64, block: u32) -> u64 {
     if p.certification_backlog != 0u && !backlog_free(k, height) {
-        return eligible_with_backlog_us(k, rank, height, arrival_us);
+        return eligible_with_backlog_us(k, rank, height, arrival_us, block);
     }
     let t0 = v_start[k];
     if rank == 0u || p.finality_backoff == 0u {
@@ -326,39 +253,46 @@ fn eligible_us(k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
     return max(e, arrival_us);
 }
 
-// Node k finalized `height` at fin_us (or never) and starts the next round at next_us.
-fn views_advance(k: u32, height: u32, fin_us: u64, next_us: u64) {
+// Node k finalized `height` at fin_us (or never; completed as fin_tie says) and starts the
+// next round at next_us (NodeViews::advance).
+fn views_advance(k: u32, height: u32, fin_us: u64, fin_tie: u32, next_us: u64) {
     if fin_us != NEVER {
         if v_pend1_us[k] >= fin_us {
             v_pend1_us[k] = NEVER;
         }
         if v_pend0_us[k] >= fin_us {
-            v_pend0_h[k] = v_pend1_h[k];
-            v_pend0_us[k] = v_pend1_us[k];
-            v_pend1_us[k] = NEVER;
+            shift_pending(k);
         }
         if v_pend0_us[k] == NEVER {
             v_pend0_h[k] = height;
             v_pend0_us[k] = fin_us;
+            v_pend0_tie[k] = fin_tie;
         } else if v_pend1_us[k] == NEVER {
             v_pend1_h[k] = height;
             v_pend1_us[k] = fin_us;
+            v_pend1_tie[k] = fin_tie;
         } else {
             v_fin_height[k] = max(v_fin_height[k], v_pend0_h[k]);
-            v_pend0_h[k] = v_pend1_h[k];
-            v_pend0_us[k] = v_pend1_us[k];
+            shift_pending(k);
             v_pend1_h[k] = height;
             v_pend1_us[k] = fin_us;
+            v_pend1_tie[k] = fin_tie;
         }
     }
     while v_pend0_us[k] != NEVER && v_pend0_us[k] <= next_us {
         fuel += 1u;
         v_fin_height[k] = max(v_fin_height[k], v_pend0_h[k]);
-        v_pend0_h[k] = v_pend1_h[k];
-        v_pend0_us[k] = v_pend1_us[k];
-        v_pend1_us[k] = NEVER;
+        shift_pending(k);
     }
     v_start[k] = next_us;
+}
+
+// Drops node k's earlier finalization in flight: the later one takes its slot.
+fn shift_pending(k: u32) {
+    v_pend0_h[k] = v_pend1_h[k];
+    v_pend0_us[k] = v_pend1_us[k];
+    v_pend0_tie[k] = v_pend1_tie[k];
+    v_pend1_us[k] = NEVER;
 }
 
 // ---------------------------------------------------------------- order statistic (sets.rs)

@@ -302,7 +302,7 @@ fn step_once(replica: u32) {
     for (var k = 0u; k < p.nodes; k++) {
         fuel += 1u;
         if contains(act, k) {
-            views_advance(k, height, h_fin[k], h_tmp[k]);
+            views_advance(k, height, h_fin[k], h_fin_tie[k], h_tmp[k]);
         }
     }
 

@@ -54,6 +54,8 @@ fn sim_load(base: u32) {
         v_pend0_us[i] = u64_at(n + NODE_PEND0_US_LO);
         v_pend1_h[i] = state[n + NODE_PEND1_H];
         v_pend1_us[i] = u64_at(n + NODE_PEND1_US_LO);
+        v_pend0_tie[i] = state[n + NODE_PEND0_TIE];
+        v_pend1_tie[i] = state[n + NODE_PEND1_TIE];
         f_next_us[i] = u64_at(n + NODE_NEXT_CHANGE_US_LO);
         f_transitions[i] = state[n + NODE_TRANSITIONS];
         v_ex_h[i] = state[n + NODE_EX_H];
@@ -102,6 +104,8 @@ fn sim_store(base: u32) {
         store_u64(n + NODE_PEND0_US_LO, v_pend0_us[i]);
         state[n + NODE_PEND1_H] = v_pend1_h[i];
         store_u64(n + NODE_PEND1_US_LO, v_pend1_us[i]);
+        state[n + NODE_PEND0_TIE] = v_pend0_tie[i];
+        state[n + NODE_PEND1_TIE] = v_pend1_tie[i];
         store_u64(n + NODE_NEXT_CHANGE_US_LO, f_next_us[i]);
         state[n + NODE_TRANSITIONS] = f_transitions[i];
         state[n + NODE_EX_H] = v_ex_h[i];

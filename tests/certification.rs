@@ -87,29 +87,46 @@ fn without_the_backlog_rule_the_lag_grows() {
 /// certified at 4d = 1400 ms; a split height's certification waits through the rounds of the
 /// split heights from it on: E[certification] = 1400 + sum_g R(g) (g + 1) (1 - q) q^(g + 1) ms.
 /// Without the late shares the split heights would never be certified.
+///
+/// The closed form holds without the backlog rule. With it, the normal height after a split
+/// one is finalized (raising finalized - certified to 2) at the very µs the next block
+/// arrives, and a node whose quorum of finalization shares comes first waits for the
+/// certification one d later (`ictwin_kernels::views::tie`: with probability 4/12 per node,
+/// the 8th of 11 simultaneous shares); that only delays heights, so the mean certification
+/// rises above the closed form (by 12 ms here; the fine engine gives 1,549 +- 38 ms on 1,000
+/// heights), which the second run checks.
 #[test]
 fn heights_finalized_only_as_ancestors_are_certified_with_the_next_one() {
-    let text = "name = \"late\"\n[subnet]\nnodes = 13\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
-                [network]\ndelay = { dist = \"constant\", ms = 350.0 }\n[faults]\nequivocating = 1\n\
-                [run]\nreplicas = 500\nrounds = 400\nseed = 5\n";
-    let s = parse(text, "test.toml", Path::new(".")).unwrap().scenario;
-    let prep = prepare(&s).unwrap();
-    let agg = run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap();
-    let st = from_aggregates(&agg);
     let q = (1.0 - 598.0 / 4096.0) / 13.0;
     let r = |g: i32| (650.0 + 1000.0 * 1.5f64.powi(g)).max(1700.0);
     let expected = 1400.0
         + (0..12)
             .map(|g| r(g) * (g + 1) as f64 * (1.0 - q) * q.powi(g + 1))
             .sum::<f64>();
-    let se = st.mean_certification_ms_ci95 / 1.96;
-    assert!(
-        (st.mean_certification_ms - expected).abs() < 4.5 * se,
-        "mean certification {} vs {expected} ms (se {se})",
-        st.mean_certification_ms
-    );
-    // Every height is certified but a split run at the very end of a replica.
-    let sum = |f: u32| batch_field(&agg, f).iter().sum::<f64>();
-    let certified = sum(agg::F_CERTIFIED) / sum(agg::F_NOTARIZED);
-    assert!(certified > 1.0 - 2.0 / 400.0, "certified share {certified}");
+    for backlog in [false, true] {
+        let text = format!(
+            "name = \"late\"\n[subnet]\nnodes = 13\nunit_delay_ms = 1000\ninitial_notary_delay_ms = 300\n\
+             [network]\ndelay = {{ dist = \"constant\", ms = 350.0 }}\n[faults]\nequivocating = 1\n\
+             [protocol]\ncertification_backlog = {backlog}\n[run]\nreplicas = 500\nrounds = 400\nseed = 5\n"
+        );
+        let s = parse(&text, "test.toml", Path::new(".")).unwrap().scenario;
+        let prep = prepare(&s).unwrap();
+        let agg = run_cpu(&prep, &|_| {}, &AtomicBool::new(false)).unwrap();
+        let st = from_aggregates(&agg);
+        let se = st.mean_certification_ms_ci95 / 1.96;
+        let z = (st.mean_certification_ms - expected) / se;
+        let msg = format!(
+            "backlog {backlog}: mean certification {} vs {expected} ms (se {se})",
+            st.mean_certification_ms
+        );
+        if backlog {
+            assert!(z > 4.5, "{msg}");
+        } else {
+            assert!(z.abs() < 4.5, "{msg}");
+        }
+        // Every height is certified but a split run at the very end of a replica.
+        let sum = |f: u32| batch_field(&agg, f).iter().sum::<f64>();
+        let certified = sum(agg::F_CERTIFIED) / sum(agg::F_NOTARIZED);
+        assert!(certified > 1.0 - 2.0 / 400.0, "certified share {certified}");
+    }
 }

@@ -167,14 +167,18 @@ fn equivocating_leader_with_proofs_costs_n0_plus_u_plus_d() {
 /// q = 2 P(Bin(12, 1/2) >= 9) = 598 / 4096 (and is finalized: its signers signed nothing else),
 /// otherwise the rank-1 block is notarized and nobody may sign its finalization. The
 /// equivocator leads 1/13 of the heights: (1 - q) / 13 of them have rank 1 and stay
-/// unfinalized.
+/// unfinalized. Without the certification backlog: with it, the height after a split one is
+/// finalized (finalized - certified 2) at the µs the next block arrives, so some nodes wait a
+/// delay for the certification (`ictwin_kernels::views::tie`, `tests/certification.rs`), which
+/// changes the heights after a split in ways this closed form leaves out.
 const TIE_SPLIT_SHARE: f64 = (1.0 - 598.0 / 4096.0) / 13.0;
 
 #[test]
 fn equivocators_blocks_arriving_together_split_the_notaries_by_coin() {
     // Constant d = 350 ms above N0 = 300 ms (the old rule, variant 0 first at every node,
     // finalized every height).
-    let s = scenario(13, "{ dist = \"constant\", ms = 350.0 }", "equivocating = 1", 2000, 100);
+    let mut s = scenario(13, "{ dist = \"constant\", ms = 350.0 }", "equivocating = 1", 2000, 100);
+    s.protocol.certification_backlog = false;
     let (st, _) = run(&s);
     let p = TIE_SPLIT_SHARE;
     let se = (p * (1.0 - p) / st.rounds_total as f64).sqrt();

@@ -7,7 +7,7 @@ use crate::params::{Params, MAX_NODES};
 use crate::philox::{philox4x32_10, stream};
 use crate::proofs::{Proofs, NO_UNIT};
 use crate::sets::{self, count, group_bits, next_member, Collect, NodeSet, OrderStat, Sink, EMPTY};
-use crate::views::{delay_us, NodeViews, NEVER};
+use crate::views::{delay_us, tie, NodeViews, TieKey, NEVER};
 
 /// Most candidate blocks (proposals not ruled out up front) one height considers.
 pub const MAX_BLOCKS: usize = 16;
@@ -31,6 +31,8 @@ pub mod kind {
     pub const EQUIV_PROOF: u32 = 7;
     /// Certification shares (rule 8, [`crate::cert`]).
     pub const CERT_SHARE: u32 = 8;
+    /// A block's position among simultaneous deliveries (rule 8, [`crate::views::tie`]).
+    pub const TIE: u32 = 9;
 }
 
 /// Status of a proposal or of a share action while a height is resolved.
@@ -118,6 +120,9 @@ pub struct Height<'a, const B: usize> {
     pub first: [u32; MAX_NODES as usize],
     /// Each node's direct finalization of the height (NEVER: none).
     pub fin: [u64; MAX_NODES as usize],
+    /// How each node's finalization completed ([`crate::views::tie`]; meaningful where `fin`
+    /// is not NEVER).
+    pub fin_tie: [u32; MAX_NODES as usize],
     pub(crate) tmp: [u64; MAX_NODES as usize],
     pub(crate) sigma: [u64; MAX_NODES as usize],
     /// Proof units so far (the first `units` rows of `proofs`).
@@ -161,6 +166,7 @@ impl<'a, const B: usize> Height<'a, B> {
             notar: [NEVER; MAX_NODES as usize],
             first: [0; MAX_NODES as usize],
             fin: [NEVER; MAX_NODES as usize],
+            fin_tie: [tie::ONE; MAX_NODES as usize],
             tmp: [NEVER; MAX_NODES as usize],
             sigma: [NEVER; MAX_NODES as usize],
             units: 0,
@@ -252,7 +258,13 @@ impl<'a, const B: usize> Height<'a, B> {
                     } else {
                         delay_us(self.p, self.tables, w[x as usize], cand.maker, j)
                     };
-                    self.sigma[j as usize] = views.eligible_us(self.p, j, cand.rank, self.height, cand.propose_us + d);
+                    let key = TieKey {
+                        replica: self.replica,
+                        step: self.step,
+                        block: cand.word_block(),
+                    };
+                    self.sigma[j as usize] =
+                        views.eligible_us(self.p, j, cand.rank, self.height, cand.propose_us + d, key);
                 }
             }
         }
@@ -312,7 +324,7 @@ impl<'a, const B: usize> Height<'a, B> {
 
     /// Puts into `sink` the arrival at `k` of each share sent at `send[j]` by `senders`.
     #[inline(always)]
-    fn share_arrivals<S: Sink>(
+    pub(crate) fn share_arrivals<S: Sink>(
         &self,
         sink: &mut S,
         words: &[[u32; 4]; 32],
@@ -400,6 +412,8 @@ impl<'a, const B: usize> Height<'a, B> {
                 }
                 if best < tk {
                     self.tmp[k as usize] = best;
+                    // A relayed finalization is one delivery (for a notarization unused).
+                    self.fin_tie[k as usize] = tie::ONE;
                     sets::set(&mut improved, k, true);
                 }
             }

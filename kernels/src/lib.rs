@@ -31,4 +31,4 @@ pub use params::Params;
 /// computes them: equal versions, scenarios and seeds give equal aggregates. Bump it with
 /// every change that alters any run's aggregates (`tests/results.rs` catches such a change
 /// against the committed results); `ictwin merge` refuses shards of different versions.
-pub const MODEL_VERSION: u32 = 5;
+pub const MODEL_VERSION: u32 = 6;

@@ -84,10 +84,15 @@
 //!    condition is no longer monotone in t (a finalization raises F - C), and the notary
 //!    re-checks it whenever its pool changes (`notary.rs`): j signs block b at the first
 //!    t >= its arrival at which t >= T_j + N(r, g(t)) + the backlog holds (not at
-//!    max(arrival, the first t at which it held)); an arrival at the same µs as the block
-//!    counts after it (the fine engine orders simultaneous events at random, so with
-//!    constant delays some of its nodes take the finalization first and wait). With X = 0 and
-//!    short delays the gap stays below 2 and nothing changes but the measurements.
+//!    max(arrival, the first t at which it held)). When a finalization that would make j wait
+//!    completes at j at the very µs the block arrives (constant or discrete delays), the order
+//!    of the two decides, and the fine engine takes simultaneous deliveries in a seed-keyed
+//!    random order: the block comes first (j signs at once) with probability need / (m + 1)
+//!    when the need-th of the m finalization shares reaching j at that µs completed the
+//!    quorum ([`crate::views::tie`]; a relayed finalization counts as 1 of 1; with several
+//!    blocks at that µs each block's position is drawn alone). A certification at that µs
+//!    cannot make j wait: the block counts first. With X = 0 and short delays the gap stays
+//!    below 2 and nothing changes but the measurements.
 //!
 //! A step is *stalled* when no rank has an active maker or fewer than 2f+1 signers are up;
 //! with equivocation proofs an equivocating maker does not count (its rank is disqualified;
@@ -122,7 +127,10 @@
 //!   proofs (b = 2 rank of the unit; a unit's direct proof times read the kind-1 words of
 //!   both blocks, four receivers per block; b = 2 rank + 1, group 0, word 0, low bit: receiver
 //!   k's coin when both blocks reach it at the same µs, drawn only then), 8 certification
-//!   shares (b = 0). A word's value depends only
+//!   shares (b = 0), 9 a block's position among the deliveries at the µs of a finalization
+//!   (b = 2 rank + variant of the block, receiver k, group 0, word 0; drawn only at such a
+//!   tie; the finalization shares' words are read again to count the shares at that µs, only
+//!   where the finalization would raise the backlog). A word's value depends only
 //!   on its address, so the order of computation is free (the base latency B[s][r] is added
 //!   to the sample and depends on the pair only, not on the word); words whose value cannot change the
 //!   outcome are not computed (a relay from a node that holds the aggregate no earlier than the
@@ -135,17 +143,17 @@
 //!   words of its own step again (the same words, so never a later certification).
 //!
 //! # Memory per replica
-//! Node views carry 26 u32 words per node (round start, finalized height, two finalizations in
-//! flight: 9; executed height and time, certified height, four certifications in flight: 17),
+//! Node views carry 28 u32 words per node (round start, finalized height, two finalizations in
+//! flight with how each completed: 11; executed height and time, certified height, four certifications in flight: 17),
 //! 3 more with dynamic failures; the four late certification records ([`crate::late`]) keep
 //! 2 words per node and 7 more each; a height's scratch is 5 arrays of 128 u64 plus 16
 //! candidates of 15 words, and proof times of 8 units x 128 u32 (4 KiB, kept across heights
 //! and written only for units): about 28 KiB per replica at n = 128, and no per-pair
 //! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
 //! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
-//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 220 bytes per node (100 of
-//! them execution and certification) plus about 1.6 KiB, 11.9 KiB per invocation for n <= 48
-//! and 29.3 KiB for n <= 128; between dispatches it keeps 37 words per node and 36 per replica
+//! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 232 bytes per node (100 of
+//! them execution and certification) plus about 1.6 KiB, 12.5 KiB per invocation for n <= 48
+//! and 30.8 KiB for n <= 128; between dispatches it keeps 39 words per node and 36 per replica
 //! in device memory.
 
 use crate::agg::{self, batch_index, batch_of};
@@ -438,7 +446,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         let extra = maker_delay::extra_delay_us(p, rank_history);
         h.propose(&views, &equivocating, extra, |r| ranking.at(r));
         h.resolve(&views);
-        h.finalize();
+        h.finalize(&views);
         let honest_active = and(&active, &honest);
         let w = message_words(p, replica, step, kind::OBSERVER, 0, 0, 0)[0];
         let observer = nth_member(&honest_active, uniform_below(w, count(&honest_active)));
@@ -465,7 +473,7 @@ fn simulate<const B: usize>(p: &Params, tables: &[u32], replica: u32, agg: &mut 
         }
         for k in 0..p.nodes {
             if contains(&active, k) {
-                views.advance(k, height, h.fin[k as usize], next[k as usize]);
+                views.advance(k, height, h.fin[k as usize], h.fin_tie[k as usize], next[k as usize]);
             }
         }
 

@@ -9,7 +9,7 @@
 use crate::height::{kind, message_words, Height, MAX_BLOCKS};
 use crate::params::{Params, Q16_ONE};
 use crate::sets::{contains, count, set, NodeSet, EMPTY};
-use crate::views::{delay_us, NodeViews, NEVER};
+use crate::views::{delay_us, NodeViews, TieKey, NEVER};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -162,7 +162,15 @@ pub fn reference(
                     continue;
                 }
                 if contains(&signers, to) {
-                    q.push(views.eligible_us(p, to, rank(b), height, t), Ev::TrySign { j: to, b });
+                    let key = TieKey {
+                        replica,
+                        step,
+                        block: b,
+                    };
+                    q.push(
+                        views.eligible_us(p, to, rank(b), height, t, key),
+                        Ev::TrySign { j: to, b },
+                    );
                 }
             }
             Ev::TrySign { j, b } => {
@@ -390,7 +398,7 @@ fn height_equals_event_simulation() {
             continue;
         }
         h.resolve(&views);
-        h.finalize();
+        h.finalize(&views);
         let r = reference(
             &p,
             &tables,

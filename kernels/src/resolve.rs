@@ -3,8 +3,8 @@
 
 use crate::height::{kind, status, Candidate, Height, Outcome, MAX_BLOCKS};
 use crate::proofs::NO_UNIT;
-use crate::sets::{self, contains, count, group_bits, next_member, NodeSet, OrderStat, EMPTY};
-use crate::views::{delay_us, NodeViews, NEVER};
+use crate::sets::{self, contains, count, group_bits, next_member, NodeSet, OrderStat, Sink, EMPTY};
+use crate::views::{delay_us, tie, NodeViews, NEVER};
 
 impl<'a, const B: usize> Height<'a, B> {
     /// Candidate blocks of ranks `0..makers` (`maker_of(r)` = the rank-r maker), in rank
@@ -212,11 +212,14 @@ impl<'a, const B: usize> Height<'a, B> {
     /// Finalization: a signer sends its finalization share when it first holds a
     /// notarization (at `notar`), on that block, iff it notarization-signed no other block.
     /// `fin[k]` = the first finalization of a block of this height at active node k (a quorum
-    /// of shares, its own at delay 0, or a relayed finalization).
-    pub fn finalize(&mut self) {
+    /// of shares, its own at delay 0, or a relayed finalization); `fin_tie[k]` how it completed
+    /// ([`Height::count_ties`]). At most one block gets a quorum (two would need 2(2f + 1)
+    /// honest senders, each signing one block).
+    pub fn finalize(&mut self, views: &NodeViews) {
         let mut rest = self.active;
         while let Some(k) = next_member(&mut rest) {
             self.fin[k as usize] = NEVER;
+            self.fin_tie[k as usize] = tie::ONE;
         }
         for c in 0..self.ncand {
             if self.cands[c].status != status::YES {
@@ -238,11 +241,42 @@ impl<'a, const B: usize> Height<'a, B> {
             }
             let b = self.cands[c].word_block();
             self.quorum_arrivals(kind::FIN_SHARE, b, &senders, true);
+            self.count_ties(views, b, &senders);
             self.relay(kind::FIN_RELAY, b);
             let mut rest = self.active;
             while let Some(k) = next_member(&mut rest) {
                 self.fin[k as usize] = self.fin[k as usize].min(self.tmp[k as usize]);
             }
+        }
+    }
+
+    /// `fin_tie[k]` for each active node k whose quorum of finalization shares (at `tmp[k]`)
+    /// could make it wait if a block arrived at that µs: with the certification backlog on,
+    /// when the finalized height would then lead the height k holds certified before that µs
+    /// by more than 1. Counts the shares that reach k before and at `tmp[k]`, reading their
+    /// words again (the rare case; elsewhere `fin_tie` keeps [`tie::ONE`], which cannot change
+    /// an outcome: a finalization that does not raise the backlog never makes a node wait).
+    fn count_ties(&mut self, views: &NodeViews, b: u32, senders: &NodeSet) {
+        if self.p.certification_backlog == 0 {
+            return;
+        }
+        let mut mask = 0u32;
+        for g in 0..self.p.nodes.div_ceil(4) {
+            if group_bits(senders, g) != 0 {
+                mask |= 1 << g;
+            }
+        }
+        let mut words = [[0u32; 4]; 32];
+        let mut rest = self.active;
+        while let Some(k) = next_member(&mut rest) {
+            let t = self.tmp[k as usize];
+            if t == NEVER || views.certified_before(k, t) + 1 >= self.height {
+                continue;
+            }
+            self.group_words(kind::FIN_SHARE, b, k, mask, &mut words);
+            let mut c = TieCount { t, below: 0, at: 0 };
+            self.share_arrivals(&mut c, &words, senders, k, &self.notar);
+            self.fin_tie[k as usize] = tie::pack(self.p.quorum - c.below, c.at);
         }
     }
 
@@ -327,3 +361,18 @@ impl<'a, const B: usize> Height<'a, B> {
 
 /// "No share" in [`Height::decide_earliest`].
 const NO_SHARE: u32 = u32::MAX;
+
+/// Counts the values below and at `t` ([`Height::count_ties`]).
+struct TieCount {
+    t: u64,
+    below: u32,
+    at: u32,
+}
+
+impl Sink for TieCount {
+    #[inline(always)]
+    fn put(&mut self, x: u64) {
+        self.below += (x < self.t) as u32;
+        self.at += (x == self.t) as u32;
+    }
+}

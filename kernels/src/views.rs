@@ -81,6 +81,48 @@ pub fn mix32(mut x: u32) -> u32 {
     x ^ (x >> 16)
 }
 
+/// Simultaneous deliveries at a node: the fine engine takes events of one µs in a seed-keyed
+/// random order (`src/fine/events.rs`), and the notary re-checks its rule at each delivery, so
+/// when a block reaches node k at the µs at which a finalization completes there, which comes
+/// first decides whether k signs at once (the block first) or waits for the backlog (rule 8 of
+/// [`crate::model`]). A finalization's *tie* records how it completed.
+pub mod tie {
+    /// A finalization completed by the only delivery at its µs: need 1 of m = 1 (a relayed
+    /// finalization, or one whose count of simultaneous shares was not needed).
+    pub const ONE: u32 = pack(1, 1);
+
+    /// The `need`-th of the `m` finalization shares that reach the node at its µs completed
+    /// the quorum (1 <= need <= m <= 128; bits 0-7 need, 8-15 m).
+    #[inline(always)]
+    pub const fn pack(need: u32, m: u32) -> u32 {
+        need | m << 8
+    }
+
+    /// Whether a block reaching the node at the finalization's µs is delivered first: its
+    /// position among the m + 1 simultaneous deliveries is uniform, so it precedes the
+    /// need-th share with probability need / (m + 1) (position = floor(`word` (m + 1) / 2^32),
+    /// `word` uniform on 32 bits; exact up to 2^-32 per position).
+    #[inline(always)]
+    pub fn block_first(tie: u32, word: u32) -> bool {
+        let need = (tie & 0xff) as u64;
+        let m = ((tie >> 8) & 0xff) as u64;
+        ((word as u64 * (m + 1)) >> 32) < need
+    }
+}
+
+/// Where the word that breaks a tie for a block comes from ([`crate::model`]'s random words,
+/// kind `TIE`): the replica, the round step of the block's height and its index 2 rank +
+/// variant.
+#[derive(Clone, Copy)]
+pub struct TieKey {
+    /// Replica id.
+    pub replica: u32,
+    /// Round step of the height.
+    pub step: u32,
+    /// The block's word index, 2 rank + variant.
+    pub block: u32,
+}
+
 /// What each node carries from one height to the next. Heights count from 1 (genesis 0).
 #[derive(Clone, Copy)]
 pub struct NodeViews {
@@ -98,6 +140,11 @@ pub struct NodeViews {
     pub pend1_h: [u32; MAX_NODES as usize],
     /// Arrival of `pend1_h`, µs.
     pub pend1_us: [u64; MAX_NODES as usize],
+    /// How `pend0_h`'s finalization completed at its µs ([`tie`]): what decides whether a
+    /// block reaching the node at that same µs comes before it.
+    pub pend0_tie: [u32; MAX_NODES as usize],
+    /// The same for `pend1_h`.
+    pub pend1_tie: [u32; MAX_NODES as usize],
     /// Highest height the node executed ([`crate::cert`]).
     pub ex_h: [u32; MAX_NODES as usize],
     /// When it finished executing `ex_h`, µs.
@@ -123,6 +170,8 @@ impl NodeViews {
             pend0_us: [NEVER; MAX_NODES as usize],
             pend1_h: [0; MAX_NODES as usize],
             pend1_us: [NEVER; MAX_NODES as usize],
+            pend0_tie: [tie::ONE; MAX_NODES as usize],
+            pend1_tie: [tie::ONE; MAX_NODES as usize],
             ex_h: [0; MAX_NODES as usize],
             ex_us: [0; MAX_NODES as usize],
             cert_h: [0; MAX_NODES as usize],
@@ -151,11 +200,11 @@ impl NodeViews {
     /// gaps g it passes through of max(when g holds, start + N(rank, g))), where
     /// g = (height - 1) - its finalized height, which drops as finalizations arrive (the
     /// rule, once it holds, keeps holding); with the certification backlog (when it can
-    /// apply) see [`NodeViews::eligible_with_backlog_us`].
+    /// apply) see [`NodeViews::eligible_with_backlog_us`] (which reads `key` at a tie).
     #[inline(always)]
-    pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32, arrival_us: u64) -> u64 {
+    pub fn eligible_us(&self, p: &Params, k: u32, rank: u32, height: u32, arrival_us: u64, key: TieKey) -> u64 {
         if p.certification_backlog != 0 && !self.backlog_free(k, height) {
-            return self.eligible_with_backlog_us(p, k, rank, height, arrival_us);
+            return self.eligible_with_backlog_us(p, k, rank, height, arrival_us, key);
         }
         let k = k as usize;
         let t0 = self.start[k];
@@ -175,11 +224,11 @@ impl NodeViews {
         e.max(arrival_us)
     }
 
-    /// Node `k` directly finalized `height` at `fin_us` (or never) and starts the next round at
-    /// `next_us`: records the finalization in flight and absorbs those arrived by `next_us`.
-    /// With both slots taken, the earliest is absorbed early (a finalization more than two
-    /// rounds in flight; documented approximation).
-    pub fn advance(&mut self, k: u32, height: u32, fin_us: u64, next_us: u64) {
+    /// Node `k` directly finalized `height` at `fin_us` (or never; completed as `fin_tie` says,
+    /// [`tie`]) and starts the next round at `next_us`: records the finalization in flight and
+    /// absorbs those arrived by `next_us`. With both slots taken, the earliest is absorbed
+    /// early (a finalization more than two rounds in flight; documented approximation).
+    pub fn advance(&mut self, k: u32, height: u32, fin_us: u64, fin_tie: u32, next_us: u64) {
         let k = k as usize;
         if fin_us != NEVER {
             // A later arrival of a lower height no longer matters.
@@ -187,38 +236,66 @@ impl NodeViews {
                 self.pend1_us[k] = NEVER;
             }
             if self.pend0_us[k] >= fin_us {
-                self.pend0_h[k] = self.pend1_h[k];
-                self.pend0_us[k] = self.pend1_us[k];
-                self.pend1_us[k] = NEVER;
+                self.shift_pending(k);
             }
             if self.pend0_us[k] == NEVER {
                 self.pend0_h[k] = height;
                 self.pend0_us[k] = fin_us;
+                self.pend0_tie[k] = fin_tie;
             } else if self.pend1_us[k] == NEVER {
                 self.pend1_h[k] = height;
                 self.pend1_us[k] = fin_us;
+                self.pend1_tie[k] = fin_tie;
             } else {
                 self.fin_height[k] = self.fin_height[k].max(self.pend0_h[k]);
-                self.pend0_h[k] = self.pend1_h[k];
-                self.pend0_us[k] = self.pend1_us[k];
+                self.shift_pending(k);
                 self.pend1_h[k] = height;
                 self.pend1_us[k] = fin_us;
+                self.pend1_tie[k] = fin_tie;
             }
         }
         // (An empty slot is NEVER: it is not absorbed even when next_us is NEVER.)
         while self.pend0_us[k] != NEVER && self.pend0_us[k] <= next_us {
             self.fin_height[k] = self.fin_height[k].max(self.pend0_h[k]);
-            self.pend0_h[k] = self.pend1_h[k];
-            self.pend0_us[k] = self.pend1_us[k];
-            self.pend1_us[k] = NEVER;
+            self.shift_pending(k);
         }
         self.start[k] = next_us;
+    }
+
+    /// Drops the earlier finalization in flight of node `k`: the later one takes its slot.
+    #[inline(always)]
+    fn shift_pending(&mut self, k: usize) {
+        self.pend0_h[k] = self.pend1_h[k];
+        self.pend0_us[k] = self.pend1_us[k];
+        self.pend0_tie[k] = self.pend1_tie[k];
+        self.pend1_us[k] = NEVER;
+    }
+
+    /// Highest height node `k` holds certified strictly before `t` µs (certifications in flight
+    /// included), for a finalization of this round at `t`.
+    #[inline(always)]
+    pub fn certified_before(&self, k: u32, t: u64) -> u32 {
+        let k = k as usize;
+        let mut c = self.cert_h[k];
+        for i in 0..self.cw_len[k] as usize {
+            if self.cw_us[k * WINDOW + i] < t {
+                c = c.max(self.cw_h[k * WINDOW + i]);
+            }
+        }
+        c
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Any block: no test here has a tie with a finalization.
+    const K: TieKey = TieKey {
+        replica: 0,
+        step: 0,
+        block: 0,
+    };
 
     fn params() -> Params {
         Params {
@@ -240,13 +317,27 @@ mod tests {
         v.fin_height[0] = 3;
         v.pend0_h[0] = 4;
         v.pend0_us[0] = 1_200_000;
-        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 2_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0, K), 2_300_000);
         v.pend0_us[0] = 3_000_000;
-        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 2_800_000);
-        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0), 1_300_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0, K), 2_800_000);
+        assert_eq!(v.eligible_us(&p, 0, 0, 5, 0, K), 1_300_000);
         v.pend0_us[0] = NEVER;
         v.fin_height[0] = 1; // g = 3
-        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0), 1_000_000 + 300_000 + 3_375_000);
+        assert_eq!(v.eligible_us(&p, 0, 1, 5, 0, K), 1_000_000 + 300_000 + 3_375_000);
+    }
+
+    /// The tie rule's threshold is exact: a block precedes the need-th of m simultaneous
+    /// shares for the first ceil(need 2^32 / (m + 1)) words.
+    #[test]
+    fn tie_positions_split_the_words_exactly() {
+        for (need, m) in [(1, 1), (20, 22), (22, 22), (1, 128), (128, 128)] {
+            let th = ((need as u64) << 32).div_ceil(m as u64 + 1);
+            let t = tie::pack(need, m);
+            assert!(tie::block_first(t, 0));
+            assert!(tie::block_first(t, (th - 1) as u32));
+            assert!(!tie::block_first(t, th as u32));
+            assert!(!tie::block_first(t, u32::MAX));
+        }
     }
 
     /// Finalizations in flight: a later one of a higher height replaces slower lower ones,
@@ -254,14 +345,14 @@ mod tests {
     #[test]
     fn finalizations_in_flight_are_kept_in_arrival_order() {
         let mut v = NodeViews::genesis();
-        v.advance(0, 1, 500, 400); // in flight at the next start
+        v.advance(0, 1, 500, tie::ONE, 400); // in flight at the next start
         assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend0_us[0]), (0, 1, 500));
-        v.advance(0, 2, 450, 300); // arrives before height 1's: height 1 no longer matters
+        v.advance(0, 2, 450, tie::ONE, 300); // arrives before height 1's: height 1 no longer matters
         assert_eq!((v.pend0_h[0], v.pend0_us[0], v.pend1_us[0]), (2, 450, NEVER));
-        v.advance(0, 3, 900, 400);
-        v.advance(0, 4, 1000, 400);
+        v.advance(0, 3, 900, tie::ONE, 400);
+        v.advance(0, 4, 1000, tie::ONE, 400);
         assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend1_h[0]), (2, 3, 4));
-        v.advance(0, 5, NEVER, 950);
+        v.advance(0, 5, NEVER, tie::ONE, 950);
         assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend0_us[0]), (3, 4, 1000));
         assert_eq!(v.start[0], 950);
     }

@@ -113,7 +113,7 @@ shared_struct! {
     /// Per-node state, node i at word `STATE_FIXED_WORDS + NODE_STATE_WORDS * i` from the
     /// replica's base (read as `NODE_<FIELD>` offsets): its view (`ictwin_kernels::views::
     /// NodeViews`, certification included), its dynamic failures and its share times of the late
-    /// certification records: 37 words (148 bytes).
+    /// certification records: 39 words (156 bytes).
     /// 64-bit values are split into `_lo` / `_hi` halves.
     pub struct NodeState {
         /// Round start of the next height, µs (low half).
@@ -134,6 +134,11 @@ shared_struct! {
         pub pend1_us_lo: u32,
         /// High half of `pend1_us_lo`.
         pub pend1_us_hi: u32,
+        /// How the earlier finalization in flight completed at its µs
+        /// (`ictwin_kernels::views::tie`).
+        pub pend0_tie: u32,
+        /// How the later one completed.
+        pub pend1_tie: u32,
         /// When the node next goes up or down, µs (low half; `u64::MAX`: never).
         pub next_change_us_lo: u32,
         /// High half of `next_change_us_lo`.
@@ -216,7 +221,7 @@ const _: () =
 pub const STATE_FIXED_WORDS: u32 = words::<ReplicaState>();
 /// u32 words of [`NodeState`] (`NODE_STATE_WORDS` in WGSL).
 pub const NODE_STATE_WORDS: u32 = words::<NodeState>();
-const _: () = assert!(NODE_STATE_WORDS == 37);
+const _: () = assert!(NODE_STATE_WORDS == 39);
 
 /// u32 words of state per replica for `p` (what [`Slice::state_words`] holds).
 pub fn state_words(p: &ictwin_kernels::Params) -> u32 {

@@ -4,7 +4,7 @@
 //! chunks (at most 65,535 workgroups of 64 per dispatch, sized to take about half a second
 //! each, so the progress bar and Ctrl-C react), and nothing per replica lives in device
 //! memory beyond the state kept between slices of steps (node views, certification included, failures and late
-//! certification records, 37 words per node; private memory per invocation: [`shaders::NodeClass::private_bytes`]): each chunk adds into the same
+//! certification records, 39 words per node; private memory per invocation: [`shaders::NodeClass::private_bytes`]): each chunk adds into the same
 //! aggregate buffer (u64 counters as pairs of u32 atomics with carry), read back once at the
 //! end. The result is the exact u64 array that [`crate::coarse::run_cpu`] returns.
 //!

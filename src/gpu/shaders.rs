@@ -23,7 +23,7 @@ use ictwin_kernels::proofs::MAX_UNITS;
 use ictwin_kernels::sets::ORDER_BUF;
 use ictwin_kernels::shared::SharedStruct;
 use ictwin_kernels::table::{L1_SEGMENTS, L2_OFFSET, TABLE_STRIDE};
-use ictwin_kernels::views::{BACKOFF_Q16, MAX_NOTARY_DELAY_US};
+use ictwin_kernels::views::{tie, BACKOFF_Q16, MAX_NOTARY_DELAY_US};
 
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 pub const TABLE: &str = include_str!("../../shaders/table.wgsl");
@@ -107,15 +107,15 @@ pub fn node_class(nodes: u32) -> NodeClass {
 }
 
 impl NodeClass {
-    /// Bytes of private memory one invocation of the model kernel holds: per node 220 (node
-    /// views 104: round start and finalizations in flight 36, execution and certification 68
-    /// with a window of 4 certifications in flight; share times of 4 late certification
-    /// records 32; height scratch 36, shuffle 4, failures 12, equivocation-proof times 4 per
+    /// Bytes of private memory one invocation of the model kernel holds: per node 232 (node
+    /// views 112: round start and finalizations in flight with how they completed 44,
+    /// execution and certification 68 with a window of 4 certifications in flight; share
+    /// times of 4 late certification records 32; height scratch 40, shuffle 4, failures 12, equivocation-proof times 4 per
     /// proof unit, 8 units), 16 candidates of 68, 8 proof units of 16, 4 late records of 28,
-    /// the order-statistic buffer and the batch counters. 11.9 KiB for the class of 48 nodes,
-    /// 22.3 KiB for 96, 29.3 KiB for 128.
+    /// the order-statistic buffer and the batch counters. 12.5 KiB for the class of 48 nodes,
+    /// 23.5 KiB for 96, 30.8 KiB for 128.
     pub fn private_bytes(&self) -> u32 {
-        (156 + 8 * late::LATE as u32 + 4 * MAX_UNITS as u32) * self.node_cap
+        (168 + 8 * late::LATE as u32 + 4 * MAX_UNITS as u32) * self.node_cap
             + 68 * MAX_BLOCKS as u32
             + 16 * MAX_UNITS as u32
             + (28 * late::LATE as u32 + 4)
@@ -155,6 +155,8 @@ pub fn header(class: NodeClass) -> String {
         ("KIND_BEACON", kind::BEACON),
         ("KIND_EQUIV_PROOF", kind::EQUIV_PROOF),
         ("KIND_CERT_SHARE", kind::CERT_SHARE),
+        ("KIND_TIE", kind::TIE),
+        ("TIE_ONE", tie::ONE),
         ("ORDER_BUF", ORDER_BUF as u32),
         ("TABLE_L1_SEGMENTS", L1_SEGMENTS),
         ("TABLE_L2_OFFSET", L2_OFFSET),
