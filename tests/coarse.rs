@@ -421,7 +421,7 @@ fn stalled_time_is_the_binomial_probability() {
 #[test]
 fn dynamic_maker_delay_adds_one_unit_delay_exactly_where_it_fires() {
     use ictwin_kernels::maker_delay::{push_rank, MAX_NON_RANK_0};
-    use ictwin_kernels::model::Shuffle;
+    use ictwin_kernels::shuffle::Shuffle;
     let (replicas, rounds) = (40u32, 300u32);
     let mut s = scenario(
         4,

@@ -9,6 +9,7 @@
 
 pub mod agg;
 pub mod cert;
+pub mod failures;
 pub mod height;
 pub mod ic;
 pub mod late;
@@ -22,6 +23,7 @@ mod reference;
 pub mod resolve;
 pub mod sets;
 pub mod shared;
+pub mod shuffle;
 pub mod table;
 pub mod views;
 

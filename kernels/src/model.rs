@@ -1,7 +1,8 @@
 //! The coarse ICC model: one replica is one subnet stepping `rounds` round steps, every node
 //! with its own view. Pure integer arithmetic, no allocation; the WGSL engine mirrors it file
-//! by file (`shaders/model.wgsl`: sets and views, `height.wgsl`, `resolve.wgsl`,
-//! `replica.wgsl`: this file, `slice.wgsl`: state between dispatches) and produces the same
+//! by file (`shaders/model.wgsl`: sets and views, `cert.wgsl`, `height.wgsl`, `resolve.wgsl`,
+//! `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl`, `failures.wgsl`, `replica.wgsl`: this file,
+//! `slice.wgsl`: state between dispatches) and produces the same
 //! aggregates bit for bit. The measured quantities are defined once, in [`crate::agg`], for this
 //! model and the fine engine (`src/fine/monitor.rs`) alike.
 //!
@@ -158,152 +159,16 @@
 
 use crate::agg::{self, batch_index, batch_of};
 use crate::cert;
+use crate::failures::Failures;
 use crate::height::{kind, message_words, Height};
 use crate::late::{self, LateCert, LateCerts, LATE};
 use crate::maker_delay;
 use crate::params::{Params, MAX_NODES};
-use crate::philox::{philox4x32_10, stream, uniform_below, WordStream};
+use crate::philox::{stream, uniform_below, WordStream};
 use crate::proofs::Proofs;
 use crate::sets::{and, contains, count, nth_member, set, NodeSet, EMPTY, ORDER_BUF};
-use crate::table;
+use crate::shuffle::{committee, Shuffle};
 use crate::views::{NodeViews, NEVER};
-
-/// Lazy partial Fisher-Yates shuffle of `0..n` reading one word per position.
-pub struct Shuffle {
-    perm: [u8; MAX_NODES as usize],
-    drawn: u32,
-    n: u32,
-    words: WordStream,
-}
-
-impl Shuffle {
-    /// Restarts the shuffle for another counter `c1` (another height), reusing the buffers.
-    #[inline(always)]
-    pub fn restart(&mut self, c1: u32) {
-        for (i, x) in self.perm.iter_mut().enumerate().take(self.n as usize) {
-            *x = i as u8;
-        }
-        self.drawn = 0;
-        self.words.restart(c1, 2);
-    }
-
-    /// A shuffle of `0..n` reading `words`.
-    pub fn new(n: u32, words: WordStream) -> Self {
-        let mut perm = [0u8; MAX_NODES as usize];
-        for (i, x) in perm.iter_mut().enumerate().take(n as usize) {
-            *x = i as u8;
-        }
-        Shuffle {
-            perm,
-            drawn: 0,
-            n,
-            words,
-        }
-    }
-
-    /// Positions drawn so far (one word each).
-    pub fn drawn(&self) -> u32 {
-        self.drawn
-    }
-
-    /// Element at shuffled position `pos`.
-    #[inline(always)]
-    pub fn at(&mut self, pos: u32) -> u32 {
-        while self.drawn <= pos {
-            let d = self.drawn;
-            let j = d + uniform_below(self.words.next_u32(), self.n - d);
-            self.perm.swap(d as usize, j as usize);
-            self.drawn += 1;
-        }
-        self.perm[pos as usize] as u32
-    }
-}
-
-/// Committee of height `height`: all nodes except the first n - c of a uniform shuffle
-/// (the same set as the first c of that shuffle read from the other end).
-pub fn committee(p: &Params, all: &NodeSet, replica: u32, height: u32) -> NodeSet {
-    let mut c = *all;
-    if p.nodes > p.committee {
-        let key = [p.seed_lo, p.seed_hi];
-        let mut sh = Shuffle::new(
-            p.nodes,
-            WordStream::new(key, replica, height, stream::COMMITTEE, p.nodes - p.committee),
-        );
-        for pos in 0..p.nodes - p.committee {
-            set(&mut c, sh.at(pos), false);
-        }
-    }
-    c
-}
-
-/// Per-node state of dynamic failures.
-pub struct Failures {
-    next_change_us: [u64; MAX_NODES as usize],
-    transitions: [u32; MAX_NODES as usize],
-}
-
-/// One Exp(1)-distributed duration with the given mean, µs (at least 1 ms).
-#[inline(always)]
-fn exp_duration_us(p: &Params, tables: &[u32], word: u32, mean_ms: u64) -> u64 {
-    let x = table::sample(tables, p.exp_table, word) as u64; // Q16
-    (((x * mean_ms) >> 16) * 1000).max(1000)
-}
-
-/// Nodes subject to dynamic failures: honest ones.
-#[inline(always)]
-fn is_dynamic(p: &Params, i: u32) -> bool {
-    p.dynamic_failures != 0 && i >= p.crashed + p.silent + p.equivocating
-}
-
-impl Failures {
-    /// Stationary start: up with probability MTBF/(MTBF+MTTR), residual time exponential.
-    pub fn init(p: &Params, tables: &[u32], replica: u32, up: &mut NodeSet) -> Self {
-        let mut f = Failures {
-            next_change_us: [u64::MAX; MAX_NODES as usize],
-            transitions: [0; MAX_NODES as usize],
-        };
-        let key = [p.seed_lo, p.seed_hi];
-        for i in 0..p.nodes {
-            if !is_dynamic(p, i) {
-                continue;
-            }
-            let w = philox4x32_10([replica, 0, i, stream::FAILURE], key);
-            let is_up = w[0] < p.p_up_q32;
-            set(up, i, is_up);
-            let mean = if is_up { p.mtbf_ms() } else { p.mttr_ms() };
-            f.next_change_us[i as usize] = exp_duration_us(p, tables, w[1], mean);
-            f.transitions[i as usize] = 1;
-        }
-        f
-    }
-
-    /// Applies every transition at or before `t`.
-    pub fn advance(&mut self, p: &Params, tables: &[u32], replica: u32, t: u64, up: &mut NodeSet) {
-        let key = [p.seed_lo, p.seed_hi];
-        for i in 0..p.nodes {
-            let iu = i as usize;
-            while self.next_change_us[iu] <= t {
-                let now_up = !contains(up, i);
-                set(up, i, now_up);
-                let w = philox4x32_10([replica, self.transitions[iu], i, stream::FAILURE], key);
-                let mean = if now_up { p.mtbf_ms() } else { p.mttr_ms() };
-                self.next_change_us[iu] += exp_duration_us(p, tables, w[0], mean);
-                self.transitions[iu] += 1;
-            }
-        }
-    }
-
-    /// Time of the next recovery of a down node, or u64::MAX if no node will recover.
-    pub fn next_recovery_us(&self, p: &Params, up: &NodeSet) -> u64 {
-        let mut t = u64::MAX;
-        for i in 0..p.nodes {
-            if is_dynamic(p, i) && !contains(up, i) {
-                t = t.min(self.next_change_us[i as usize]);
-            }
-        }
-        t
-    }
-}
 
 /// Adds `v` to batch counter `field`.
 #[inline(always)]
@@ -593,37 +458,5 @@ fn count_certification(p: &Params, agg: &mut [u64], batch: u32, record: &LateCer
     );
     if record.obs_fin_us != NEVER {
         add(agg, batch, agg::F_CERT_LAG_US, cert_o.saturating_sub(record.obs_fin_us));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::params::Q16_ONE;
-    use crate::views::{notary_delay_us, BACKOFF_Q16, MAX_NOTARY_DELAY_US};
-
-    #[test]
-    fn backoff_cap_is_iterated_1_5_pow_40() {
-        let mut b = Q16_ONE as u64;
-        for _ in 0..40 {
-            b = b * 3 / 2;
-        }
-        assert_eq!(b, BACKOFF_Q16[40]);
-        assert_eq!(BACKOFF_Q16[40], 724_653_314_721);
-    }
-
-    #[test]
-    fn notary_delay_saturates() {
-        let p = Params {
-            unit_delay_us: 1_000_000,
-            initial_notary_delay_us: 300_000,
-            finality_backoff: 1,
-            ..Default::default()
-        };
-        assert_eq!(notary_delay_us(&p, 0, 40), 300_000);
-        assert_eq!(notary_delay_us(&p, 2, 0), 2_300_000);
-        assert_eq!(notary_delay_us(&p, 1, 1), 1_800_000);
-        assert_eq!(notary_delay_us(&p, 42, 40), 300_000 + MAX_NOTARY_DELAY_US);
-        assert_eq!(notary_delay_us(&p, 42, 1000), 300_000 + MAX_NOTARY_DELAY_US);
     }
 }

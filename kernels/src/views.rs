@@ -356,4 +356,29 @@ mod tests {
         assert_eq!((v.fin_height[0], v.pend0_h[0], v.pend0_us[0]), (3, 4, 1000));
         assert_eq!(v.start[0], 950);
     }
+
+    #[test]
+    fn backoff_cap_is_iterated_1_5_pow_40() {
+        let mut b = Q16_ONE as u64;
+        for _ in 0..40 {
+            b = b * 3 / 2;
+        }
+        assert_eq!(b, BACKOFF_Q16[40]);
+        assert_eq!(BACKOFF_Q16[40], 724_653_314_721);
+    }
+
+    #[test]
+    fn notary_delay_saturates() {
+        let p = Params {
+            unit_delay_us: 1_000_000,
+            initial_notary_delay_us: 300_000,
+            finality_backoff: 1,
+            ..Default::default()
+        };
+        assert_eq!(notary_delay_us(&p, 0, 40), 300_000);
+        assert_eq!(notary_delay_us(&p, 2, 0), 2_300_000);
+        assert_eq!(notary_delay_us(&p, 1, 1), 1_800_000);
+        assert_eq!(notary_delay_us(&p, 42, 40), 300_000 + MAX_NOTARY_DELAY_US);
+        assert_eq!(notary_delay_us(&p, 42, 1000), 300_000 + MAX_NOTARY_DELAY_US);
+    }
 }

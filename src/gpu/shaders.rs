@@ -6,9 +6,11 @@
 //! ([`ictwin_kernels::shared::SharedStruct`]), generated from their Rust definitions.
 //!
 //! The model is split by role like its Rust twin (`kernels/src/`): `model.wgsl` (bindings,
-//! node sets, node views, order statistic), `height.wgsl` (one height's messages),
-//! `resolve.wgsl` (decisions, finalization, next round), `replica.wgsl` (shuffles, failures,
-//! one round step), `slice.wgsl` (state between dispatches, entry point). Its private arrays
+//! node sets, node views, order statistic), `cert.wgsl` (execution, certification, the
+//! notary's backlog rule), `height.wgsl` (one height's messages), `resolve.wgsl` (decisions,
+//! finalization, next round), `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl` (committee and
+//! ranking), `failures.wgsl` (dynamic failures), `replica.wgsl` (one round step),
+//! `slice.wgsl` (state between dispatches, entry point). Its private arrays
 //! are sized by a [`NodeClass`], one pipeline per class.
 
 use super::layout::{NodeState, ReplicaState, Slice, NODE_STATE_WORDS, STATE_FIXED_WORDS};
@@ -37,6 +39,10 @@ pub const PROOFS: &str = include_str!("../../shaders/proofs.wgsl");
 pub const CERT: &str = include_str!("../../shaders/cert.wgsl");
 /// Late certification records (`kernels/src/late.rs`).
 pub const LATE: &str = include_str!("../../shaders/late.wgsl");
+/// Committee and ranking shuffles (`kernels/src/shuffle.rs`).
+pub const SHUFFLE: &str = include_str!("../../shaders/shuffle.wgsl");
+/// Dynamic failures (`kernels/src/failures.rs`).
+pub const FAILURES: &str = include_str!("../../shaders/failures.wgsl");
 pub const REPLICA: &str = include_str!("../../shaders/replica.wgsl");
 pub const SLICE: &str = include_str!("../../shaders/slice.wgsl");
 pub const ACCUM_WORKGROUP: &str = include_str!("../../shaders/accum_workgroup.wgsl");
@@ -276,6 +282,8 @@ pub fn model_program(acc: Accumulation, class: NodeClass) -> String {
         PROOFS,
         RESOLVE,
         LATE,
+        SHUFFLE,
+        FAILURES,
         REPLICA,
         SLICE,
         accum,

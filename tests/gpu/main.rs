@@ -51,8 +51,13 @@ fn every_shader_validates_with_naga() {
         for file in [
             shaders::ARITH,
             shaders::MODEL,
+            shaders::CERT,
             shaders::HEIGHT,
             shaders::RESOLVE,
+            shaders::PROOFS,
+            shaders::LATE,
+            shaders::SHUFFLE,
+            shaders::FAILURES,
             shaders::REPLICA,
             shaders::SLICE,
         ] {
