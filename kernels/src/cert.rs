@@ -348,14 +348,14 @@ impl<'a, const B: usize> Height<'a, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::late::LateCert;
 
-    /// Any block: no test here has a tie with a finalization.
+    /// Any block: no test here but the tie test has a tie with a finalization.
     const K: TieKey = TieKey {
         replica: 0,
         step: 0,
         block: 0,
     };
-    use crate::late::LateCert;
 
     fn params() -> Params {
         Params {
