@@ -119,3 +119,24 @@ fn replica_state_offsets_are_the_rust_layout_in_every_model_program() {
         assert_eq!(wgsl_u32_constant(module, "NODE_STATE_WORDS"), Some(NODE_STATE_WORDS));
     }
 }
+
+/// `NodeClass::private_bytes` (the per-invocation private memory its doc, the model's doc and
+/// the README quote: 12.7, 23.7 and 31.1 KiB) is the sum of every private variable of the
+/// model program of each class, as naga lays them out.
+#[test]
+fn private_memory_per_invocation_is_what_the_docs_say() {
+    for (class, quoted) in shaders::NODE_CLASSES.iter().zip([12988, 24252, 31804]) {
+        let src = shaders::model_program(shaders::Accumulation::Global, *class);
+        let module = parse("model", &src);
+        let mut layouter = naga::proc::Layouter::default();
+        layouter.update(module.to_ctx()).expect("layout");
+        let actual: u32 = module
+            .global_variables
+            .iter()
+            .filter(|(_, v)| v.space == naga::AddressSpace::Private)
+            .map(|(_, v)| layouter[v.ty].size)
+            .sum();
+        assert_eq!(actual, class.private_bytes(), "class of {} nodes", class.node_cap);
+        assert_eq!(actual, quoted, "class of {} nodes", class.node_cap);
+    }
+}

@@ -403,16 +403,24 @@ mod tests {
     #[test]
     fn a_finalization_in_flight_can_lengthen_the_wait() {
         let p = params();
-        let mut v = NodeViews::genesis();
-        v.start[0] = 1_000_000;
-        v.fin_height[0] = 3;
-        v.cert_h[0] = 2; // gap 1 now
-        v.pend0_h[0] = 4;
-        v.pend0_us[0] = 1_200_000; // gap 2 from 1.2 s
-                                   // Rank 0 would be due at 1.3 s, after the gap became 2: it waits N0 + 4 s.
+        // Gap 2 from 1.2 s: rank 0 would be due at 1.3 s, after the gap became 2, so it waits
+        // N0 + 4 s.
+        let mut v = gap_one_until(1_200_000);
         assert_eq!(v.eligible_us(&p, 0, 0, 5, 0, K), 1_000_000 + 4_300_000);
         v.pend0_us[0] = 1_400_000; // arrives after the rank-0 notary delay passed
         assert_eq!(v.eligible_us(&p, 0, 0, 5, 0, K), 1_300_000);
+    }
+
+    /// Node 0 in round 5 from 1 s, holding 3 finalized and 2 certified (gap 1), with the
+    /// finalization of 4 arriving at `fin4_us` (gap 2 from then on).
+    fn gap_one_until(fin4_us: u64) -> NodeViews {
+        let mut v = NodeViews::genesis();
+        v.start[0] = 1_000_000;
+        v.fin_height[0] = 3;
+        v.cert_h[0] = 2;
+        v.pend0_h[0] = 4;
+        v.pend0_us[0] = fin4_us;
+        v
     }
 
     /// The rule must hold when the block is there: a finalization arriving after the notary
@@ -421,12 +429,7 @@ mod tests {
     #[test]
     fn the_backlog_is_read_when_the_block_arrives() {
         let p = params();
-        let mut v = NodeViews::genesis();
-        v.start[0] = 1_000_000;
-        v.fin_height[0] = 3;
-        v.cert_h[0] = 2;
-        v.pend0_h[0] = 4;
-        v.pend0_us[0] = 1_400_000; // gap 2 from 1.4 s
+        let mut v = gap_one_until(1_400_000); // gap 2 from 1.4 s
         assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_350_000, K), 1_350_000);
         assert_eq!(v.eligible_us(&p, 0, 0, 5, 1_500_000, K), 1_000_000 + 4_300_000);
         v.certified(0, 4, 2_000_000);
@@ -440,12 +443,7 @@ mod tests {
     #[test]
     fn a_block_at_its_finalizations_us_comes_first_by_its_position() {
         let p = params();
-        let mut v = NodeViews::genesis();
-        v.start[0] = 1_000_000;
-        v.fin_height[0] = 3;
-        v.cert_h[0] = 2;
-        v.pend0_h[0] = 4;
-        v.pend0_us[0] = 1_400_000;
+        let mut v = gap_one_until(1_400_000);
         v.pend0_tie[0] = tie::pack(20, 22);
         v.certified(0, 4, 2_000_000);
         let n = 23_000u32;

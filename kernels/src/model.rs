@@ -153,8 +153,8 @@
 //! state (pair delays are recomputed from their word address). A latency matrix is n^2 u32
 //! (at most 64 KiB) appended to the read-only tables, shared by all replicas. The WGSL twin sizes its
 //! arrays by a class of n (`NodeClass` in `src/gpu/shaders.rs`): 232 bytes per node (100 of
-//! them execution and certification) plus about 1.6 KiB, 12.5 KiB per invocation for n <= 48
-//! and 30.8 KiB for n <= 128; between dispatches it keeps 39 words per node and 36 per replica
+//! them execution and certification) plus about 1.8 KiB, 12.7 KiB per invocation for n <= 48
+//! and 31.1 KiB for n <= 128; between dispatches it keeps 39 words per node and 36 per replica
 //! in device memory.
 
 use crate::agg::{self, batch_index, batch_of};

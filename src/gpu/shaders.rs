@@ -116,18 +116,21 @@ impl NodeClass {
     /// Bytes of private memory one invocation of the model kernel holds: per node 232 (node
     /// views 112: round start and finalizations in flight with how they completed 44,
     /// execution and certification 68 with a window of 4 certifications in flight; share
-    /// times of 4 late certification records 32; height scratch 40, shuffle 4, failures 12, equivocation-proof times 4 per
-    /// proof unit, 8 units), 16 candidates of 68, 8 proof units of 16, 4 late records of 28,
-    /// the order-statistic buffer and the batch counters. 12.5 KiB for the class of 48 nodes,
-    /// 23.5 KiB for 96, 30.8 KiB for 128.
+    /// times of 4 late certification records 32; height scratch 40, shuffle 4, failures 12,
+    /// equivocation-proof times 4 per proof unit, 8 units), 16 candidates of 80 (68 bytes of
+    /// members padded to the 16-byte alignment of their node sets), 8 proof units of 16, 4
+    /// late records of 28, the order-statistic buffer, the batch counters and 112 bytes of
+    /// scalars and node sets. 12.7 KiB for the class of 48 nodes, 23.7 KiB for 96, 31.1 KiB
+    /// for 128; `tests/shader_contract.rs` checks the sum against naga's layout of every
+    /// private variable of each class's program.
     pub fn private_bytes(&self) -> u32 {
         (168 + 8 * late::LATE as u32 + 4 * MAX_UNITS as u32) * self.node_cap
-            + 68 * MAX_BLOCKS as u32
+            + 80 * MAX_BLOCKS as u32
             + 16 * MAX_UNITS as u32
             + (28 * late::LATE as u32 + 4)
             + 8 * self.order_cap
             + 8 * agg::BATCH_FIELDS
-            + 64
+            + 112
     }
 }
 
