@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agg;
+pub mod backlog;
 pub mod cert;
 pub mod failures;
 pub mod height;

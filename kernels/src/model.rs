@@ -1,6 +1,6 @@
 //! The coarse ICC model: one replica is one subnet stepping `rounds` round steps, every node
 //! with its own view. Pure integer arithmetic, no allocation; the WGSL engine mirrors it file
-//! by file (`shaders/model.wgsl`: sets and views, `cert.wgsl`, `height.wgsl`, `resolve.wgsl`,
+//! by file (`shaders/model.wgsl`: sets and views, `cert.wgsl`, `backlog.wgsl`, `height.wgsl`, `resolve.wgsl`,
 //! `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl`, `failures.wgsl`, `replica.wgsl`: this file,
 //! `slice.wgsl`: state between dispatches) and produces the same
 //! aggregates bit for bit. The measured quantities are defined once, in [`crate::agg`], for this

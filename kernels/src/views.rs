@@ -287,17 +287,18 @@ impl NodeViews {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// Any block: no test here has a tie with a finalization.
-    const K: TieKey = TieKey {
+    /// Any block (for tests without a tie with a finalization).
+    pub(crate) const K: TieKey = TieKey {
         replica: 0,
         step: 0,
         block: 0,
     };
 
-    fn params() -> Params {
+    /// U = 1 s, N0 = 300 ms, finality backoff on.
+    pub(crate) fn params() -> Params {
         Params {
             unit_delay_us: 1_000_000,
             initial_notary_delay_us: 300_000,

@@ -6,8 +6,8 @@
 //! ([`ictwin_kernels::shared::SharedStruct`]), generated from their Rust definitions.
 //!
 //! The model is split by role like its Rust twin (`kernels/src/`): `model.wgsl` (bindings,
-//! node sets, node views, order statistic), `cert.wgsl` (execution, certification, the
-//! notary's backlog rule), `height.wgsl` (one height's messages), `resolve.wgsl` (decisions,
+//! node sets, node views, order statistic), `cert.wgsl` (execution, certification),
+//! `backlog.wgsl` (the notary's backlog rule), `height.wgsl` (one height's messages), `resolve.wgsl` (decisions,
 //! finalization, next round), `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl` (committee and
 //! ranking), `failures.wgsl` (dynamic failures), `replica.wgsl` (one round step),
 //! `slice.wgsl` (state between dispatches, entry point). Its private arrays
@@ -15,7 +15,6 @@
 
 use super::layout::{NodeState, ReplicaState, Slice, NODE_STATE_WORDS, STATE_FIXED_WORDS};
 use ictwin_kernels::agg;
-use ictwin_kernels::cert;
 use ictwin_kernels::height::{kind, MAX_BLOCKS};
 use ictwin_kernels::late;
 use ictwin_kernels::maker_delay;
@@ -26,6 +25,7 @@ use ictwin_kernels::sets::ORDER_BUF;
 use ictwin_kernels::shared::SharedStruct;
 use ictwin_kernels::table::{L1_SEGMENTS, L2_OFFSET, TABLE_STRIDE};
 use ictwin_kernels::views::{tie, BACKOFF_Q16, MAX_NOTARY_DELAY_US};
+use ictwin_kernels::{backlog, cert};
 
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 pub const TABLE: &str = include_str!("../../shaders/table.wgsl");
@@ -37,6 +37,8 @@ pub const RESOLVE: &str = include_str!("../../shaders/resolve.wgsl");
 pub const PROOFS: &str = include_str!("../../shaders/proofs.wgsl");
 /// Execution and the certification window (`kernels/src/cert.rs`).
 pub const CERT: &str = include_str!("../../shaders/cert.wgsl");
+/// The notary's certification backlog (`kernels/src/backlog.rs`).
+pub const BACKLOG: &str = include_str!("../../shaders/backlog.wgsl");
 /// Late certification records (`kernels/src/late.rs`).
 pub const LATE: &str = include_str!("../../shaders/late.wgsl");
 /// Committee and ranking shuffles (`kernels/src/shuffle.rs`).
@@ -191,11 +193,11 @@ pub fn header(class: NodeClass) -> String {
         ("CERT_WINDOW", cert::WINDOW as u32),
         (
             "ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP",
-            cert::ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP,
+            backlog::ACCEPTABLE_FINALIZATION_CERTIFICATION_GAP,
         ),
         (
             "ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP",
-            cert::ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP,
+            backlog::ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP,
         ),
         ("TIME_BINS", agg::TIME_BINS),
         ("RANK_BINS", agg::RANK_BINS),
@@ -229,7 +231,7 @@ pub fn header(class: NodeClass) -> String {
     s.push_str(&format!("const MAX_NOTARY_DELAY_US: u64 = {MAX_NOTARY_DELAY_US}lu;\n"));
     s.push_str(&format!(
         "const BACKLOG_DELAY_US: u64 = {}lu;\n",
-        cert::BACKLOG_DELAY_US
+        backlog::BACKLOG_DELAY_US
     ));
     s
 }
@@ -281,6 +283,7 @@ pub fn model_program(acc: Accumulation, class: NodeClass) -> String {
         ARITH,
         MODEL,
         CERT,
+        BACKLOG,
         HEIGHT,
         PROOFS,
         RESOLVE,

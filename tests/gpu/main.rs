@@ -52,6 +52,7 @@ fn every_shader_validates_with_naga() {
             shaders::ARITH,
             shaders::MODEL,
             shaders::CERT,
+            shaders::BACKLOG,
             shaders::HEIGHT,
             shaders::RESOLVE,
             shaders::PROOFS,

@@ -36,7 +36,7 @@
 use super::{Emit, Ev, Msg, Sim};
 use crate::fine::agents::{Role, SignerSet};
 use crate::fine::artifacts::ShareKind;
-use ictwin_kernels::cert;
+use ictwin_kernels::backlog;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use std::collections::BTreeMap;
@@ -176,7 +176,7 @@ impl Sim {
             .finalized_height
             .saturating_sub(self.cert[i as usize].certified);
         if self.p.cert_backlog {
-            cert::backlog_us(gap.min(u32::MAX as u64) as u32)
+            backlog::backlog_us(gap.min(u32::MAX as u64) as u32)
         } else {
             0
         }
@@ -187,7 +187,7 @@ impl Sim {
     pub(super) fn certification_gap_too_large(&self, i: u32, h: u64) -> bool {
         self.p.cert_backlog
             && h.saturating_sub(1).saturating_sub(self.cert[i as usize].certified)
-                >= cert::ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP as u64
+                >= backlog::ACCEPTABLE_NOTARIZATION_CERTIFICATION_GAP as u64
     }
 
     /// Node i goes down: its pending executions are void (epoch), its share pool is lost.
