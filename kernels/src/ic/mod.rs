@@ -46,6 +46,7 @@
 //! the spare scan's start.
 
 mod heap;
+mod replacement;
 mod run;
 mod state;
 

@@ -4,7 +4,7 @@ use super::state::{stage, IcState, BYZANTINE, SYNCING};
 use super::{
     cause, duration_bin, faults_tolerated, field, level, IcParams, IcTopology, DURATION_BINS, NEVER, NONE, YEAR_MS,
 };
-use crate::philox::{philox4x32_10, stream, uniform_below};
+use crate::philox::{philox4x32_10, stream};
 use crate::table;
 
 /// Simulates replica `replica` over `p.years` years: fills `rec` (one replica record,
@@ -63,44 +63,44 @@ pub fn simulate_ic_replica(
     run.blocks
 }
 
-struct Run<'r, 'a, 't> {
-    p: &'r IcParams,
-    topo: &'r IcTopology<'t>,
-    tables: &'r [u32],
-    replica: u32,
-    st: &'r mut IcState<'a>,
-    rec: &'r mut [u64],
-    agg: &'r mut [u64],
+pub(super) struct Run<'r, 'a, 't> {
+    pub(super) p: &'r IcParams,
+    pub(super) topo: &'r IcTopology<'t>,
+    pub(super) tables: &'r [u32],
+    pub(super) replica: u32,
+    pub(super) st: &'r mut IcState<'a>,
+    pub(super) rec: &'r mut [u64],
+    pub(super) agg: &'r mut [u64],
     /// Exclusive upper component id of each level.
-    bounds: [u32; level::LEVELS],
-    nodes: u32,
-    comps: u32,
-    subnets: u32,
-    attrs: u32,
-    horizon: u64,
-    blocks: u64,
+    pub(super) bounds: [u32; level::LEVELS],
+    pub(super) nodes: u32,
+    pub(super) comps: u32,
+    pub(super) subnets: u32,
+    pub(super) attrs: u32,
+    pub(super) horizon: u64,
+    pub(super) blocks: u64,
 }
 
 impl Run<'_, '_, '_> {
-    fn words(&mut self, k: u32, id: u32, stream: u32) -> [u32; 4] {
+    pub(super) fn words(&mut self, k: u32, id: u32, stream: u32) -> [u32; 4] {
         self.blocks += 1;
         philox4x32_10([self.replica, k, id, stream], self.p.key)
     }
 
     /// Exponential duration with mean `mean_ms`, ms (at least 1).
-    fn exp_ms(&self, word: u32, mean_ms: u64) -> u64 {
+    pub(super) fn exp_ms(&self, word: u32, mean_ms: u64) -> u64 {
         let x = table::sample(self.tables, self.p.exp_table, word) as u128;
         (((x * mean_ms as u128) >> 16) as u64).max(1)
     }
 
     /// A sample of the table at `offset` (seconds), ms (may be 0: a governance delay).
-    fn table_ms(&self, offset: u32, word: u32) -> u64 {
+    pub(super) fn table_ms(&self, offset: u32, word: u32) -> u64 {
         table::sample(self.tables, offset, word) as u64 * 1000
     }
 
     /// A down time or takeover duration from the table at `offset`, ms (at least 1, so that
     /// a component never flips twice at one instant).
-    fn span_ms(&self, offset: u32, word: u32) -> u64 {
+    pub(super) fn span_ms(&self, offset: u32, word: u32) -> u64 {
         self.table_ms(offset, word).max(1)
     }
 
@@ -108,36 +108,36 @@ impl Run<'_, '_, '_> {
     /// processed; keeping it out keeps the heap small: most components do not change within
     /// a year).
     #[inline]
-    fn schedule(&mut self, t: u64, slot: u32) {
+    pub(super) fn schedule(&mut self, t: u64, slot: u32) {
         if t < self.horizon {
             self.st.heap.push(t, slot);
         }
     }
 
-    fn level_of(&self, c: u32) -> usize {
+    pub(super) fn level_of(&self, c: u32) -> usize {
         self.bounds.iter().position(|&b| c < b).unwrap_or(level::LEVELS)
     }
 
-    fn ic(&self, f: usize) -> usize {
+    pub(super) fn ic(&self, f: usize) -> usize {
         self.subnets as usize * field::SUBNET_FIELDS + f
     }
 
-    fn sub(&self, s: u32, f: usize) -> usize {
+    pub(super) fn sub(&self, s: u32, f: usize) -> usize {
         s as usize * field::SUBNET_FIELDS + f
     }
 
-    fn quorum(&self, s: u32) -> u32 {
+    pub(super) fn quorum(&self, s: u32) -> u32 {
         2 * faults_tolerated(self.topo.subnet_size[s as usize]) + 1
     }
 
-    fn good(&self, n: u32) -> bool {
+    pub(super) fn good(&self, n: u32) -> bool {
         let n = n as usize;
         self.st.subnet[n] != NONE && self.st.down[n] == 0 && self.st.flags[n] & (BYZANTINE | SYNCING) == 0
     }
 
     /// Attribute indices of node `n` in a subnet's counts: provider, data center, owner,
     /// country.
-    fn attributes(&self, n: u32) -> [u32; 4] {
+    pub(super) fn attributes(&self, n: u32) -> [u32; 4] {
         let t = self.topo;
         let dc = t.node_dc[n as usize];
         let p = t.providers;
@@ -149,7 +149,7 @@ impl Run<'_, '_, '_> {
         ]
     }
 
-    fn count_member(&mut self, n: u32, s: u32, add: bool) {
+    pub(super) fn count_member(&mut self, n: u32, s: u32, add: bool) {
         for a in self.attributes(n) {
             let i = (s * self.attrs + a) as usize;
             if add {
@@ -160,7 +160,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn init(&mut self) {
+    pub(super) fn init(&mut self) {
         self.rec.fill(0);
         self.st.heap.clear();
         self.st.subnet.copy_from_slice(self.topo.node_subnet);
@@ -261,7 +261,7 @@ impl Run<'_, '_, '_> {
 
     /// Subnet `s` may have changed at `t` because of the event in `slot`: opens or closes
     /// its stall episode and safety-risk period.
-    fn check(&mut self, s: u32, t: u64, slot: u32) {
+    pub(super) fn check(&mut self, s: u32, t: u64, slot: u32) {
         let su = s as usize;
         let stalled = self.st.good[su] < self.quorum(s);
         if stalled && self.st.stall_since[su] == NEVER {
@@ -280,7 +280,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn cause_of(&self, slot: u32) -> usize {
+    pub(super) fn cause_of(&self, slot: u32) -> usize {
         if slot == NONE {
             cause::START
         } else if slot < self.comps {
@@ -293,7 +293,7 @@ impl Run<'_, '_, '_> {
     }
 
     /// Ends subnet `s`'s stall episode at `end` and books it.
-    fn close_stall(&mut self, s: u32, end: u64) {
+    pub(super) fn close_stall(&mut self, s: u32, end: u64) {
         let su = s as usize;
         let since = self.st.stall_since[su];
         self.st.stall_since[su] = NEVER;
@@ -325,7 +325,7 @@ impl Run<'_, '_, '_> {
     }
 
     /// Node `n`'s goodness may have changed from `was_good` at `t` (event `slot`).
-    fn node_changed(&mut self, n: u32, was_good: bool, t: u64, slot: u32) {
+    pub(super) fn node_changed(&mut self, n: u32, was_good: bool, t: u64, slot: u32) {
         let s = self.st.subnet[n as usize];
         if s == NONE {
             return;
@@ -342,7 +342,7 @@ impl Run<'_, '_, '_> {
     }
 
     /// Member `n` went down at `t`: start (or restart) the NNS's clock on it.
-    fn member_down(&mut self, n: u32, t: u64) {
+    pub(super) fn member_down(&mut self, n: u32, t: u64) {
         if self.p.detect_ms == NEVER {
             return;
         }
@@ -354,7 +354,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn set_node_down(&mut self, n: u32, went_down: bool, t: u64, slot: u32) {
+    pub(super) fn set_node_down(&mut self, n: u32, went_down: bool, t: u64, slot: u32) {
         let was = self.good(n);
         let nu = n as usize;
         if went_down {
@@ -368,7 +368,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn component_event(&mut self, c: u32, t: u64) {
+    pub(super) fn component_event(&mut self, c: u32, t: u64) {
         let cu = c as usize;
         let l = self.level_of(c);
         let now_up = self.st.up[cu] == 0;
@@ -396,7 +396,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn takeover_event(&mut self, q: u32, t: u64) {
+    pub(super) fn takeover_event(&mut self, q: u32, t: u64) {
         let qu = q as usize;
         let taken = self.st.taken[qu] == 0;
         self.st.taken[qu] = taken as u8;
@@ -429,121 +429,7 @@ impl Run<'_, '_, '_> {
         }
     }
 
-    fn pipeline_event(&mut self, n: u32, t: u64) {
-        let nu = n as usize;
-        let slot = self.comps + n;
-        match self.st.stage[nu] {
-            stage::DETECT => {
-                if self.st.subnet[nu] == NONE || self.st.down[nu] == 0 {
-                    self.st.stage[nu] = stage::IDLE;
-                    return;
-                }
-                let due = self.st.down_since[nu].saturating_add(self.p.detect_ms);
-                if due > t {
-                    self.schedule(due, slot);
-                    return;
-                }
-                self.st.stage[nu] = stage::GOVERN;
-                let w = self.words(self.st.pipelines[nu], n, stream::IC_REPLACEMENT);
-                let delay = self.table_ms(self.p.governance_table, w[0]);
-                self.schedule(t.saturating_add(delay), slot);
-            }
-            stage::GOVERN => {
-                let k = self.st.pipelines[nu];
-                self.st.pipelines[nu] += 1;
-                self.st.stage[nu] = stage::IDLE;
-                if self.st.subnet[nu] == NONE {
-                    return;
-                }
-                let w = self.words(k, n, stream::IC_REPLACEMENT);
-                if !self.replace(n, t, w[1]) {
-                    let i = self.ic(field::NO_SPARE);
-                    self.rec[i] += 1;
-                    if self.st.down[nu] > 0 {
-                        self.st.stage[nu] = stage::DETECT;
-                        self.schedule(t.saturating_add(self.p.detect_ms), slot);
-                    }
-                }
-            }
-            stage::CATCH_UP => {
-                self.st.stage[nu] = stage::IDLE;
-                let was = self.good(n);
-                self.st.flags[nu] &= !SYNCING;
-                self.node_changed(n, was, t, slot);
-                if self.st.subnet[nu] != NONE && self.st.down[nu] > 0 {
-                    self.member_down(n, t);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether spare `m` may replace member `n` of subnet `s` within the limits.
-    fn eligible(&self, m: u32, s: u32, n: u32) -> bool {
-        let mu = m as usize;
-        if self.st.subnet[mu] != NONE
-            || self.st.down[mu] != 0
-            || self.st.flags[mu] & BYZANTINE != 0
-            || self.st.stage[mu] != stage::IDLE
-        {
-            return false;
-        }
-        let (am, an) = (self.attributes(m), self.attributes(n));
-        for a in 0..4 {
-            let limit = self.topo.subnet_limits[s as usize * 4 + a];
-            if limit == 0 {
-                continue;
-            }
-            let count = self.st.attr_count[(s * self.attrs + am[a]) as usize] - (am[a] == an[a]) as u32 + 1;
-            if count > limit {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// The NNS replaces member `n` at `t` by the first eligible spare from a uniform start
-    /// (`word`); false if there is none.
-    fn replace(&mut self, n: u32, t: u64, word: u32) -> bool {
-        let s = self.st.subnet[n as usize];
-        let start = uniform_below(word, self.nodes);
-        let mut found = NONE;
-        for i in 0..self.nodes {
-            let m = (start + i) % self.nodes;
-            if self.eligible(m, s, n) {
-                found = m;
-                break;
-            }
-        }
-        if found == NONE {
-            return false;
-        }
-        let m = found;
-        let (nu, mu, su) = (n as usize, m as usize, s as usize);
-        if self.good(n) {
-            self.st.good[su] -= 1;
-        }
-        if self.st.flags[nu] & BYZANTINE != 0 {
-            self.st.byzantine[su] -= 1;
-        }
-        self.count_member(n, s, false);
-        self.st.subnet[nu] = NONE;
-        self.st.subnet[mu] = s;
-        self.count_member(m, s, true);
-        if self.p.catch_up_ms == 0 {
-            self.st.good[su] += 1;
-        } else {
-            self.st.flags[mu] |= SYNCING;
-            self.st.stage[mu] = stage::CATCH_UP;
-            self.schedule(t.saturating_add(self.p.catch_up_ms), self.comps + m);
-        }
-        let i = self.sub(s, field::REPLACED);
-        self.rec[i] += 1;
-        self.check(s, t, self.comps + n);
-        true
-    }
-
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         for s in 0..self.subnets {
             if self.st.stall_since[s as usize] != NEVER {
                 self.close_stall(s, self.horizon);
