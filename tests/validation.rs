@@ -32,7 +32,7 @@ const TH: Thresholds = Thresholds {
 fn coarse_against_itself_agrees() {
     let s = scenario("experiments/validation/v-app-13-crashed-4.toml");
     let rows = compare(&s, &coarse(&s, 3000, 1), &coarse(&s, 200, 2), TH);
-    assert!(rows.iter().all(|r| r.agree), "{rows:#?}");
+    assert!(rows.iter().all(|r| r.agrees()), "{rows:#?}");
     assert!(rows
         .iter()
         .any(|r| r.metric == "notarized_rank_distribution" && r.claim == Claim::Exact));
@@ -46,7 +46,7 @@ fn a_different_model_is_caught() {
     s2.faults.crashed = 2;
     let rows = compare(&s4, &coarse(&s2, 3000, 1), &coarse(&s4, 200, 2), TH);
     let rank = rows.iter().find(|r| r.metric == "notarized_rank_distribution").unwrap();
-    assert!(!rank.agree && rank.p_value < 1e-6, "{rank:?}");
+    assert!(rank.disagrees() && rank.p_value < 1e-6, "{rank:?}");
     // Timing far off: twice the delays is caught by the mean tolerance.
     let fast = scenario("experiments/validation/v-app-13-fast.toml");
     let mut slow = fast.clone();
@@ -55,7 +55,7 @@ fn a_different_model_is_caught() {
         ..Calibration::default()
     });
     let rows = compare(&fast, &coarse(&slow, 2000, 1), &coarse(&fast, 200, 2), TH);
-    assert!(!rows.iter().find(|r| r.metric == "mean_round_ms").unwrap().agree);
+    assert!(rows.iter().find(|r| r.metric == "mean_round_ms").unwrap().disagrees());
 }
 
 #[test]

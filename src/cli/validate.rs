@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use ictwin::output::{self, validation, validation_random, OutDir};
 use ictwin::scenario::{self, random, shrink_for_levels, Scenario};
-use ictwin::validate::{compare, run_levels, Comparison, Thresholds};
+use ictwin::validate::{compare, run_levels, Comparison, Thresholds, Verdict};
 use std::path::{Path, PathBuf};
 
 /// Options of `ictwin validate`.
@@ -96,12 +96,18 @@ fn finish(out: &Path, rows: &[Comparison], safety: &[(String, u64)]) -> bool {
             println!("{name}: fine engine safety violations: {v}");
         }
     }
-    let ok = rows.iter().all(|r| r.agree);
+    let ok = !rows.iter().any(|r| r.disagrees());
+    let too_few = rows.iter().filter(|r| r.outcome == Verdict::TooFew).count();
+    if too_few > 0 {
+        println!("{too_few} metrics have too few samples at a level to be judged (verdict `too few samples`)");
+    }
     println!(
         "written to {}; {}",
         out.display(),
-        if ok {
+        if ok && too_few == 0 {
             "all metrics agree"
+        } else if ok {
+            "no metric disagrees"
         } else {
             "SOME METRICS DISAGREE"
         }
@@ -185,7 +191,7 @@ fn validate_random(a: &ValidateArgs, n: u64, th: Thresholds) -> Result<bool> {
     for (k, d, s) in drawn {
         let label = format!("{} [{}/{n}]: {}", s.name, k + 1, s.description.as_deref().unwrap_or(""));
         let (r, plot, violations) = run_one(a, &s, &label, th).with_context(|| format!("scenario {}", s.name))?;
-        if r.iter().any(|x| !x.agree) {
+        if r.iter().any(|x| !x.agrees()) {
             files.push((format!("plots/{}-round-cdf.svg", s.name), plot));
         }
         rows.extend(r);

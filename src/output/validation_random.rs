@@ -6,7 +6,7 @@ use super::{build_info, fmt_f, utc_datetime};
 use crate::dist::Delay;
 use crate::scenario::Scenario;
 use crate::validate::summary::{disagreeing_scenarios, summarize};
-use crate::validate::{fast_network, Comparison, Thresholds};
+use crate::validate::{fast_network, Comparison, Thresholds, Verdict, MIN_SAMPLES};
 use anyhow::Result;
 use std::fmt::Write as _;
 
@@ -54,7 +54,7 @@ pub fn scenarios_csv(scenarios: &[Scenario], rows: &[Comparison]) -> Result<Stri
     w.write_record(SCENARIO_COLUMNS)?;
     for s in scenarios {
         let faulty = s.faults.crashed + s.faults.silent + s.faults.equivocating;
-        let disagreements = rows.iter().filter(|r| r.scenario == s.name && !r.agree).count();
+        let disagreements = rows.iter().filter(|r| r.scenario == s.name && r.disagrees()).count();
         w.write_record([
             s.name.clone(),
             s.run.seed.to_string(),
@@ -106,8 +106,9 @@ fn cell(x: f64) -> String {
 }
 
 /// `summary.md` text: the command and thresholds, how many scenarios disagree, then per metric
-/// the rows, exact claims, disagreements and the spread (min, median, p90, max) of its effect
-/// size across scenarios, and a table of every disagreeing row.
+/// the rows, exact claims, disagreements, rows with too few samples and the spread (min,
+/// median, p90, max) of its effect size across the judged rows, then tables of every
+/// disagreeing row and every row with too few samples.
 pub fn summary_md(run: &RandomRun, rows: &[Comparison]) -> String {
     let th = run.thresholds;
     let n = run.scenarios.len();
@@ -139,27 +140,38 @@ pub fn summary_md(run: &RandomRun, rows: &[Comparison]) -> String {
         th.alpha, th.tolerance, th.tolerance, th.ks_tolerance
     );
     let bad = disagreeing_scenarios(rows);
-    if bad.is_empty() {
+    let too_few: Vec<&Comparison> = rows.iter().filter(|r| r.outcome == Verdict::TooFew).collect();
+    if bad.is_empty() && too_few.is_empty() {
         md.push_str("**Every metric agrees in every scenario.**\n\n");
+    } else if bad.is_empty() {
+        let _ = writeln!(
+            md,
+            "**No metric disagrees; {} {} too few samples to judge** (fewer than {} heights at a \
+             level for an approximate metric, none for an exact one; listed below).\n",
+            too_few.len(),
+            if too_few.len() == 1 { "row has" } else { "rows have" },
+            MIN_SAMPLES
+        );
     } else {
         let _ = writeln!(
             md,
             "**{} of {n} scenarios disagree on at least one metric** ({} rows): {}.\n",
             bad.len(),
-            rows.iter().filter(|r| !r.agree).count(),
+            rows.iter().filter(|r| r.disagrees()).count(),
             bad.join(", ")
         );
     }
-    md.push_str("| metric | rows | exact | disagree | effect size | min | median | p90 | max | min p |\n");
-    md.push_str("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    md.push_str("| metric | rows | exact | disagree | too few | effect size | min | median | p90 | max | min p |\n");
+    md.push_str("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
     for m in summarize(rows) {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             m.metric,
             m.rows,
             m.exact,
             m.disagreements,
+            m.too_few,
             m.effect.unwrap_or("(test only)"),
             cell(m.spread.min),
             cell(m.spread.median),
@@ -172,20 +184,33 @@ pub fn summary_md(run: &RandomRun, rows: &[Comparison]) -> String {
         "\nEffect sizes: relative error (abs) = |fine - coarse| / max(|fine|, |coarse|) (`rel_error` \
          in `validation.csv`); ks distance = two-sample Kolmogorov-Smirnov distance (about 0.03 is \
          the noise floor with 4,000 fine heights); difference (abs) = |fine - coarse| of a \
-         proportion. Quantiles interpolate between scenarios (type 7).\n",
+         proportion. Quantiles interpolate between scenarios (type 7) and leave out the rows with \
+         too few samples.\n",
     );
-    if !bad.is_empty() {
-        md.push_str("\n## Disagreements\n\n| scenario | metric | claim | coarse | fine | statistic | p |\n");
-        md.push_str("|---|---|---|---:|---:|---:|---:|\n");
-        for r in rows.iter().filter(|r| !r.agree) {
+    for (title, outcome) in [
+        ("Disagreements", Verdict::Disagree),
+        ("Too few samples to judge", Verdict::TooFew),
+    ] {
+        let of: Vec<&Comparison> = rows.iter().filter(|r| r.outcome == outcome).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "\n## {title}\n\n| scenario | metric | claim | coarse | fine | samples (coarse / fine) | statistic | p |"
+        );
+        md.push_str("|---|---|---|---:|---:|---:|---:|---:|\n");
+        for r in of {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} {} | {} |",
+                "| {} | {} | {} | {} | {} | {} / {} | {} {} | {} |",
                 r.scenario,
                 r.metric,
                 r.claim.label(),
                 cell(r.coarse),
                 cell(r.fine),
+                r.samples.0,
+                r.samples.1,
                 r.statistic_kind,
                 cell(r.statistic),
                 cell(r.p_value)
@@ -218,7 +243,8 @@ mod tests {
             statistic: 1.0,
             statistic_kind: "ci95 of difference",
             p_value: 0.4,
-            agree,
+            samples: (1e6, 4000.0),
+            outcome: if agree { Verdict::Agree } else { Verdict::Disagree },
         };
         let rows = vec![
             row(&scenarios[0], true),
@@ -247,11 +273,25 @@ mod tests {
         let md = summary_md(&run, &rows);
         assert!(md.contains("1 of 3 scenarios disagree"), "{md}");
         assert!(
-            md.contains("| mean_round_ms | 3 | 0 | 1 | relative error (abs) |"),
+            md.contains("| mean_round_ms | 3 | 0 | 1 | 0 | relative error (abs) |"),
             "{md}"
         );
         assert!(md.contains("| random-1-1 | mean_round_ms |"), "{md}");
         let ok = summary_md(&run, &[row(&scenarios[0], true)]);
         assert!(ok.contains("Every metric agrees"), "{ok}");
+        // A row with too few samples is neither agreement nor disagreement, and is listed.
+        let few = Comparison {
+            samples: (1e6, 6.0),
+            outcome: Verdict::TooFew,
+            ..row(&scenarios[1], false)
+        };
+        let md = summary_md(&run, &[row(&scenarios[0], true), few]);
+        assert!(md.contains("No metric disagrees; 1 row has too few samples"), "{md}");
+        assert!(
+            md.contains("| mean_round_ms | 2 | 0 | 0 | 1 | relative error (abs) |"),
+            "{md}"
+        );
+        assert!(md.contains("## Too few samples to judge"), "{md}");
+        assert!(md.contains("| 1000000 / 6 |"), "{md}");
     }
 }

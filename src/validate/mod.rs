@@ -19,9 +19,14 @@
 //! level `alpha`. An approximate one disagrees when its effect size exceeds the tolerance,
 //! whatever its p-value ([`verdict::agrees`]): a mean or rate when |fine - coarse| >
 //! `tolerance` max(|fine|, |coarse|), a proportion when |fine - coarse| > `tolerance`, a
-//! distribution when its KS distance > `ks_tolerance`. A metric only one level measured (the
-//! other has no notarized or no finalized height) disagrees. Any disagreement makes the
-//! command exit non-zero.
+//! distribution when its KS distance > `ks_tolerance`. A metric is judged only when both levels
+//! have enough samples of it ([`verdict::verdict`]: at least [`verdict::MIN_SAMPLES`] heights
+//! for an approximate claim, one for an exact one, whose test accounts for the sample sizes);
+//! otherwise its verdict is `too few samples`, neither agreement nor disagreement (a stall
+//! check's replicas notarize a handful of heights before they stall for good). How many
+//! samples a level has is itself judged by the ratio behind it (no finalized height among
+//! many notarized ones shows in `finalized_ratio`, no notarized height in `stalled_ratio`,
+//! both over samples that are never too few). Any disagreement makes the command exit non-zero.
 //!
 //! - this module: the comparison of one scenario ([`compare`]) and the runs of both levels;
 //! - [`verdict`]: the agreement rule; [`summary`]: effect sizes across many scenarios (the
@@ -37,7 +42,7 @@ use crate::scenario::Scenario;
 use crate::stats::{self, batch_field, chi_square_homogeneity, ks_binned, normal_p, two_proportion_test, Proportion};
 use anyhow::Result;
 use ictwin_kernels::agg::{self, RANK_BINS, TIME_BINS};
-pub use verdict::{agrees, relative_error, Effect};
+pub use verdict::{agrees, relative_error, verdict, Effect, Verdict, MIN_SAMPLES};
 
 /// Whether the coarse model claims a metric exactly or approximately.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,18 +89,32 @@ pub struct Comparison {
     pub statistic_kind: &'static str,
     /// p-value of the test (NaN when undefined).
     pub p_value: f64,
-    /// Whether the levels agree on this metric under its claim.
-    pub agree: bool,
+    /// Samples behind the values (coarse, fine): notarized heights, finalized heights for the
+    /// finalization metrics, certified heights for certification, round steps for the
+    /// stalled ratio.
+    pub samples: (f64, f64),
+    /// The levels' verdict on this metric under its claim.
+    pub outcome: Verdict,
 }
 
 impl Comparison {
-    /// `agree` or `DISAGREE`.
+    /// `agree`, `DISAGREE` or `too few samples`.
     pub fn verdict(&self) -> &'static str {
-        if self.agree {
-            "agree"
-        } else {
-            "DISAGREE"
+        match self.outcome {
+            Verdict::Agree => "agree",
+            Verdict::Disagree => "DISAGREE",
+            Verdict::TooFew => "too few samples",
         }
+    }
+
+    /// Whether the levels agree on this metric.
+    pub fn agrees(&self) -> bool {
+        self.outcome == Verdict::Agree
+    }
+
+    /// Whether the levels disagree on this metric (not merely too few samples to judge).
+    pub fn disagrees(&self) -> bool {
+        self.outcome == Verdict::Disagree
     }
 
     /// The effect size of this row and its name, for summaries across scenarios:
@@ -262,23 +281,34 @@ pub fn compare(s: &Scenario, coarse: &[u64], fine: &[u64], th: Thresholds) -> Ve
             p,
         ));
     }
+    let total = |a: &[u64], field: u32| batch_field(a, field).iter().sum::<f64>();
+    let samples = |metric: &str, a: &[u64]| match metric {
+        "stalled_ratio" => total(a, agg::F_NOTARIZED) + total(a, agg::F_STALLED),
+        "mean_finalization_ms" | "finalization_ms_distribution" => total(a, agg::F_FINALIZED),
+        "mean_certification_ms" => total(a, agg::F_CERTIFIED),
+        _ => total(a, agg::F_NOTARIZED),
+    };
     rows.into_iter()
-        .map(|(metric, claim, effect, cv, fv, statistic, kind, p)| Comparison {
-            scenario: s.name.clone(),
-            metric,
-            claim,
-            effect,
-            coarse: cv,
-            fine: fv,
-            rel_error: if effect == Effect::Relative {
-                relative_error(cv, fv)
-            } else {
-                f64::NAN
-            },
-            statistic,
-            statistic_kind: kind,
-            p_value: p,
-            agree: agrees(claim, effect, cv, fv, statistic, p, &th),
+        .map(|(metric, claim, effect, cv, fv, statistic, kind, p)| {
+            let n = (samples(metric, coarse), samples(metric, fine));
+            Comparison {
+                scenario: s.name.clone(),
+                metric,
+                claim,
+                effect,
+                coarse: cv,
+                fine: fv,
+                rel_error: if effect == Effect::Relative {
+                    relative_error(cv, fv)
+                } else {
+                    f64::NAN
+                },
+                statistic,
+                statistic_kind: kind,
+                p_value: p,
+                samples: n,
+                outcome: verdict(claim, effect, cv, fv, n, statistic, p, &th),
+            }
         })
         .collect()
 }
@@ -389,8 +419,8 @@ mod tests {
         let rows = compare(&scenario(), &coarse, &fine, TH);
         let fin = rows.iter().find(|r| r.metric == "finalized_ratio").unwrap();
         assert_eq!(fin.claim, Claim::Exact);
-        assert!(fin.agree && fin.p_value > 0.01, "{fin:?}");
-        assert!(rows.iter().all(|r| r.agree), "{rows:#?}");
+        assert!(fin.agrees() && fin.p_value > 0.01, "{fin:?}");
+        assert!(rows.iter().all(|r| r.agrees()), "{rows:#?}");
         // The former test, with the coarse batch-means error alone (the fine one is 0 without
         // events), rejected this at 0.001.
         let se = stats::ratio_se(
@@ -402,7 +432,7 @@ mod tests {
         let worse = synthetic(1600, &[80; 64], 350);
         let rows = compare(&scenario(), &worse, &fine, TH);
         let fin = rows.iter().find(|r| r.metric == "finalized_ratio").unwrap();
-        assert!(!fin.agree, "{fin:?}");
+        assert!(fin.disagrees(), "{fin:?}");
     }
 
     #[test]
@@ -410,7 +440,7 @@ mod tests {
         let rows = compare(&scenario(), &synthetic(100, &[], 350), &synthetic(10, &[], 400), TH);
         let round = rows.iter().find(|r| r.metric == "mean_round_ms").unwrap();
         assert!((round.rel_error - 50.0 / 400.0).abs() < 1e-12, "{round:?}");
-        assert!(!round.agree);
+        assert!(round.disagrees());
         for r in &rows {
             assert_eq!(r.rel_error.is_nan(), r.effect != Effect::Relative, "{r:?}");
         }

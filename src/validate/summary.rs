@@ -1,7 +1,7 @@
 //! Effect sizes across many validated scenarios, metric by metric: how far the coarse model is
 //! from the fine engine over a whole envelope of scenarios, not only on the shipped ones.
 
-use super::Comparison;
+use super::{Comparison, Verdict};
 use crate::stats::Spread;
 
 /// One metric across scenarios.
@@ -15,6 +15,9 @@ pub struct MetricSummary {
     pub exact: usize,
     /// Rows that disagree.
     pub disagreements: usize,
+    /// Rows with too few samples to judge ([`Verdict::TooFew`]); their effect sizes are left
+    /// out of `spread`.
+    pub too_few: usize,
     /// Name of the effect size summarized (see [`Comparison::effect_size`]); `None` when no
     /// row has one (e.g. only chi-square rows).
     pub effect: Option<&'static str>,
@@ -36,12 +39,17 @@ pub fn summarize(rows: &[Comparison]) -> Vec<MetricSummary> {
         .into_iter()
         .map(|metric| {
             let of: Vec<&Comparison> = rows.iter().filter(|r| r.metric == metric).collect();
-            let effects: Vec<(&'static str, f64)> = of.iter().filter_map(|r| r.effect_size()).collect();
+            let effects: Vec<(&'static str, f64)> = of
+                .iter()
+                .filter(|r| r.outcome != Verdict::TooFew)
+                .filter_map(|r| r.effect_size())
+                .collect();
             MetricSummary {
                 metric,
                 rows: of.len(),
                 exact: of.iter().filter(|r| r.claim == super::Claim::Exact).count(),
-                disagreements: of.iter().filter(|r| !r.agree).count(),
+                disagreements: of.iter().filter(|r| r.disagrees()).count(),
+                too_few: of.iter().filter(|r| r.outcome == Verdict::TooFew).count(),
                 effect: effects.first().map(|e| e.0),
                 spread: Spread::of(effects.iter().map(|e| e.1)),
                 min_p: of
@@ -57,7 +65,7 @@ pub fn summarize(rows: &[Comparison]) -> Vec<MetricSummary> {
 /// Scenarios with at least one disagreeing metric, in order of first appearance.
 pub fn disagreeing_scenarios(rows: &[Comparison]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in rows.iter().filter(|r| !r.agree) {
+    for r in rows.iter().filter(|r| r.disagrees()) {
         if !out.contains(&r.scenario) {
             out.push(r.scenario.clone());
         }
@@ -98,7 +106,8 @@ mod tests {
             statistic: stat,
             statistic_kind: if effect == Effect::Distance { KS_KIND } else { "z" },
             p_value: 0.5,
-            agree,
+            samples: (1e6, 4000.0),
+            outcome: if agree { Verdict::Agree } else { Verdict::Disagree },
         }
     }
 

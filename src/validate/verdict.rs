@@ -30,14 +30,68 @@ pub fn relative_error(coarse: f64, fine: f64) -> f64 {
     }
 }
 
-/// Whether the two levels agree on one metric.
+/// Fewest samples (notarized, finalized or certified heights; round steps for the stalled
+/// ratio) each level needs before an approximate metric is judged: below it a 10% tolerance
+/// is not resolvable for round times with a coefficient of variation of 0.5 or more (the
+/// standard error of the mean alone is 5% at 100), so neither verdict would mean anything.
+pub const MIN_SAMPLES: f64 = 100.0;
+
+/// The outcome of one compared metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The levels agree under the metric's claim.
+    Agree,
+    /// They do not.
+    Disagree,
+    /// A level has too few samples to judge it: fewer than [`MIN_SAMPLES`] for an
+    /// approximate claim, none for an exact one (its test is undefined). Typical of stall
+    /// checks, whose replicas notarize a handful of heights before they stall for good.
+    TooFew,
+}
+
+/// The verdict of the two levels on one metric.
 ///
 /// `coarse` and `fine` are the levels' values, NaN when a level has no sample (no notarized
-/// or no finalized height): a metric neither level measured agrees, one only a level measured
-/// disagrees. Otherwise an exact claim agrees iff its test's `p` >= `alpha` (an undefined
-/// p-value does not confirm anything: disagree); an approximate claim iff its effect size is
-/// within the tolerance of `effect`, whatever `p` (`distance` is the KS distance for
+/// or no finalized height), and `samples` how many samples each level has (coarse, fine). A
+/// metric neither level measured agrees. A level with too few samples (see
+/// [`Verdict::TooFew`]) makes it [`Verdict::TooFew`] (a level without a value has no
+/// sample); otherwise an exact claim agrees iff its test's `p` >= `alpha` (an undefined p-value does
+/// not confirm anything: disagree); an approximate claim iff its effect size is within the
+/// tolerance of `effect`, whatever `p` (`distance` is the KS distance for
 /// [`Effect::Distance`], unused otherwise).
+#[allow(clippy::too_many_arguments)]
+pub fn verdict(
+    claim: Claim,
+    effect: Effect,
+    coarse: f64,
+    fine: f64,
+    samples: (f64, f64),
+    distance: f64,
+    p: f64,
+    th: &Thresholds,
+) -> Verdict {
+    if coarse.is_nan() && fine.is_nan() {
+        return Verdict::Agree;
+    }
+    let fewest = samples.0.min(samples.1);
+    let needed = match claim {
+        Claim::Exact => 1.0,
+        Claim::Approximate => MIN_SAMPLES,
+    };
+    if fewest < needed {
+        return Verdict::TooFew;
+    }
+    if agrees(claim, effect, coarse, fine, distance, p, th) {
+        Verdict::Agree
+    } else {
+        Verdict::Disagree
+    }
+}
+
+/// Whether the two levels agree on one metric, both with enough samples (see [`verdict`]):
+/// a metric neither level measured agrees, one only a level measured disagrees; an exact
+/// claim agrees iff its test's `p` >= `alpha`, an approximate one iff its effect size is
+/// within the tolerance of `effect`, whatever `p`.
 pub fn agrees(claim: Claim, effect: Effect, coarse: f64, fine: f64, distance: f64, p: f64, th: &Thresholds) -> bool {
     match (coarse.is_nan(), fine.is_nan()) {
         (true, true) => return true,
@@ -67,7 +121,19 @@ mod tests {
     #[test]
     fn a_large_difference_disagrees_whatever_the_p_value() {
         // The run that motivated the rule: mean round 831 ms (coarse) vs 6,674 ms (fine) was
-        // "agree" because the fine sample was small (p above alpha).
+        // "agree" because the fine sample was noisy (p above alpha). With at least
+        // MIN_SAMPLES heights at each level it disagrees (below that: too few samples).
+        let v = verdict(
+            Claim::Approximate,
+            Effect::Relative,
+            831.0,
+            6674.0,
+            (1e6, 4000.0),
+            f64::NAN,
+            0.4,
+            &TH,
+        );
+        assert_eq!(v, Verdict::Disagree);
         assert!(!agrees(
             Claim::Approximate,
             Effect::Relative,
@@ -97,6 +163,64 @@ mod tests {
             0.5,
             &TH
         ));
+    }
+
+    #[test]
+    fn a_handful_of_heights_is_too_few_to_judge() {
+        // A stall check (random-20261129-7): the fine engine notarized 6 heights before its
+        // replicas stalled for good, mean round 724 ms against the coarse 1,476 ms, p = 0.2.
+        let v = |n_fine: f64| {
+            verdict(
+                Claim::Approximate,
+                Effect::Relative,
+                1476.0,
+                724.0,
+                (1000.0, n_fine),
+                f64::NAN,
+                0.2,
+                &TH,
+            )
+        };
+        assert_eq!(v(6.0), Verdict::TooFew);
+        assert_eq!(v(MIN_SAMPLES - 1.0), Verdict::TooFew);
+        // With enough heights the same difference disagrees, whatever p.
+        assert_eq!(v(MIN_SAMPLES), Verdict::Disagree);
+        // A metric one level could not measure at all (no notarized height in 8 replicas).
+        let none = verdict(
+            Claim::Exact,
+            Effect::Distance,
+            0.53,
+            f64::NAN,
+            (1078.0, 0.0),
+            f64::NAN,
+            f64::NAN,
+            &TH,
+        );
+        assert_eq!(none, Verdict::TooFew);
+        // An exact claim with a few samples is judged by its test, which accounts for them.
+        let few = verdict(
+            Claim::Exact,
+            Effect::Absolute,
+            1.0,
+            0.8,
+            (1000.0, 5.0),
+            f64::NAN,
+            1e-4,
+            &TH,
+        );
+        assert_eq!(few, Verdict::Disagree);
+        // Neither level measured it: agree (both say there is nothing).
+        let nothing = verdict(
+            Claim::Approximate,
+            Effect::Relative,
+            f64::NAN,
+            f64::NAN,
+            (0.0, 0.0),
+            f64::NAN,
+            f64::NAN,
+            &TH,
+        );
+        assert_eq!(nothing, Verdict::Agree);
     }
 
     #[test]
