@@ -16,3 +16,6 @@ $bin validate $v/*.toml --coarse-replicas 2000 --calibration results/validation/
     --out results/validation/calibrated --quiet; echo "calibrated: exit $?"
 # Random scenarios from the envelope the coarse model claims, uncalibrated (crypto time off).
 $bin validate --random 24 --seed 1 --coarse-replicas 2000 --out results/validation/random --quiet; echo "random: exit $?"
+# A second, independent random set (drawn on 2026-11-29 to check the model on scenarios it was
+# never compared on before).
+$bin validate --random 24 --seed 20261129 --coarse-replicas 2000 --out results/validation/random-20261129 --quiet; echo "random-20261129: exit $?"

@@ -53,7 +53,8 @@ pub enum Verdict {
 ///
 /// `coarse` and `fine` are the levels' values, NaN when a level has no sample (no notarized
 /// or no finalized height), and `samples` how many samples each level has (coarse, fine). A
-/// metric neither level measured agrees. A level with too few samples (see
+/// metric neither level measured (both NaN, or no sample at either: a block rate of 0 in a
+/// subnet stalled from its first height) agrees. A level with too few samples (see
 /// [`Verdict::TooFew`]) makes it [`Verdict::TooFew`] (a level without a value has no
 /// sample); otherwise an exact claim agrees iff its test's `p` >= `alpha` (an undefined p-value does
 /// not confirm anything: disagree); an approximate claim iff its effect size is within the
@@ -70,7 +71,7 @@ pub fn verdict(
     p: f64,
     th: &Thresholds,
 ) -> Verdict {
-    if coarse.is_nan() && fine.is_nan() {
+    if (coarse.is_nan() && fine.is_nan()) || samples == (0.0, 0.0) {
         return Verdict::Agree;
     }
     let fewest = samples.0.min(samples.1);
@@ -221,6 +222,18 @@ mod tests {
             &TH,
         );
         assert_eq!(nothing, Verdict::Agree);
+        // A block rate of 0 at both levels of a subnet that never notarizes (random-1-0).
+        let stalled = verdict(
+            Claim::Approximate,
+            Effect::Relative,
+            0.0,
+            0.0,
+            (0.0, 0.0),
+            0.0,
+            1.0,
+            &TH,
+        );
+        assert_eq!(stalled, Verdict::Agree);
     }
 
     #[test]
