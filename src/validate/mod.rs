@@ -23,7 +23,8 @@
 //! have enough samples of it ([`verdict::verdict`]: at least [`verdict::MIN_SAMPLES`] heights
 //! for an approximate claim, one for an exact one, whose test accounts for the sample sizes);
 //! otherwise its verdict is `too few samples`, neither agreement nor disagreement (a stall
-//! check's replicas notarize a handful of heights before they stall for good). How many
+//! check's replicas notarize a handful of heights before they stall for good); with no
+//! sample at either level it agrees (both say nothing happened). How many
 //! samples a level has is itself judged by the ratio behind it (no finalized height among
 //! many notarized ones shows in `finalized_ratio`, no notarized height in `stalled_ratio`,
 //! both over samples that are never too few). Any disagreement makes the command exit non-zero.

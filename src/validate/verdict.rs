@@ -56,9 +56,9 @@ pub enum Verdict {
 /// metric neither level measured (both NaN, or no sample at either: a block rate of 0 in a
 /// subnet stalled from its first height) agrees. A level with too few samples (see
 /// [`Verdict::TooFew`]) makes it [`Verdict::TooFew`] (a level without a value has no
-/// sample); otherwise an exact claim agrees iff its test's `p` >= `alpha` (an undefined p-value does
-/// not confirm anything: disagree); an approximate claim iff its effect size is within the
-/// tolerance of `effect`, whatever `p` (`distance` is the KS distance for
+/// sample); otherwise an exact claim agrees iff its test's `p` >= `alpha` (an undefined
+/// p-value does not confirm anything: disagree); an approximate claim iff its effect size is
+/// within the tolerance of `effect`, whatever `p` (`distance` is the KS distance for
 /// [`Effect::Distance`], unused otherwise).
 #[allow(clippy::too_many_arguments)]
 pub fn verdict(
