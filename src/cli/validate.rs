@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use ictwin::output::{self, validation, validation_random, OutDir};
 use ictwin::scenario::{self, random, shrink_for_levels, Scenario};
-use ictwin::validate::{compare, run_levels, Comparison, Thresholds, Verdict};
+use ictwin::validate::{compare, run_levels, Comparison, Thresholds};
 use std::path::{Path, PathBuf};
 
 /// Options of `ictwin validate`.
@@ -97,7 +97,7 @@ fn finish(out: &Path, rows: &[Comparison], safety: &[(String, u64)]) -> bool {
         }
     }
     let ok = !rows.iter().any(|r| r.disagrees());
-    let too_few = rows.iter().filter(|r| r.outcome == Verdict::TooFew).count();
+    let too_few = rows.iter().filter(|r| r.too_few()).count();
     if too_few > 0 {
         println!("{too_few} metrics have too few samples at a level to be judged (verdict `too few samples`)");
     }

@@ -7,8 +7,8 @@
 //!
 //! The model is split by role like its Rust twin (`kernels/src/`): `model.wgsl` (bindings,
 //! node sets, node views, order statistic), `cert.wgsl` (execution, certification),
-//! `backlog.wgsl` (the notary's backlog rule), `height.wgsl` (one height's messages), `resolve.wgsl` (decisions,
-//! finalization, next round), `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl` (committee and
+//! `backlog.wgsl` (the notary's backlog rule), `height.wgsl` (one height's messages),
+//! `resolve.wgsl` (decisions, finalization, next round), `proofs.wgsl`, `late.wgsl`, `shuffle.wgsl` (committee and
 //! ranking), `failures.wgsl` (dynamic failures), `replica.wgsl` (one round step),
 //! `slice.wgsl` (state between dispatches, entry point). Its private arrays
 //! are sized by a [`NodeClass`], one pipeline per class.

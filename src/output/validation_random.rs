@@ -140,7 +140,7 @@ pub fn summary_md(run: &RandomRun, rows: &[Comparison]) -> String {
         th.alpha, th.tolerance, th.tolerance, th.ks_tolerance
     );
     let bad = disagreeing_scenarios(rows);
-    let too_few: Vec<&Comparison> = rows.iter().filter(|r| r.outcome == Verdict::TooFew).collect();
+    let too_few: Vec<&Comparison> = rows.iter().filter(|r| r.too_few()).collect();
     if bad.is_empty() && too_few.is_empty() {
         md.push_str("**Every metric agrees in every scenario.**\n\n");
     } else if bad.is_empty() {

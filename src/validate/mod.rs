@@ -118,6 +118,11 @@ impl Comparison {
         self.outcome == Verdict::Disagree
     }
 
+    /// Whether a level has too few samples to judge this metric ([`Verdict::TooFew`]).
+    pub fn too_few(&self) -> bool {
+        self.outcome == Verdict::TooFew
+    }
+
     /// The effect size of this row and its name, for summaries across scenarios:
     /// |`rel_error`| for means and rates, the KS distance for distributions judged by it,
     /// |fine - coarse| for proportions; `None` for a chi-square row (judged by its test only).

@@ -1,7 +1,7 @@
 //! Effect sizes across many validated scenarios, metric by metric: how far the coarse model is
 //! from the fine engine over a whole envelope of scenarios, not only on the shipped ones.
 
-use super::{Comparison, Verdict};
+use super::Comparison;
 use crate::stats::Spread;
 
 /// One metric across scenarios.
@@ -15,7 +15,7 @@ pub struct MetricSummary {
     pub exact: usize,
     /// Rows that disagree.
     pub disagreements: usize,
-    /// Rows with too few samples to judge ([`Verdict::TooFew`]); their effect sizes are left
+    /// Rows with too few samples to judge ([`super::Verdict::TooFew`]); their effect sizes are left
     /// out of `spread`.
     pub too_few: usize,
     /// Name of the effect size summarized (see [`Comparison::effect_size`]); `None` when no
@@ -41,7 +41,7 @@ pub fn summarize(rows: &[Comparison]) -> Vec<MetricSummary> {
             let of: Vec<&Comparison> = rows.iter().filter(|r| r.metric == metric).collect();
             let effects: Vec<(&'static str, f64)> = of
                 .iter()
-                .filter(|r| r.outcome != Verdict::TooFew)
+                .filter(|r| !r.too_few())
                 .filter_map(|r| r.effect_size())
                 .collect();
             MetricSummary {
@@ -49,7 +49,7 @@ pub fn summarize(rows: &[Comparison]) -> Vec<MetricSummary> {
                 rows: of.len(),
                 exact: of.iter().filter(|r| r.claim == super::Claim::Exact).count(),
                 disagreements: of.iter().filter(|r| r.disagrees()).count(),
-                too_few: of.iter().filter(|r| r.outcome == Verdict::TooFew).count(),
+                too_few: of.iter().filter(|r| r.too_few()).count(),
                 effect: effects.first().map(|e| e.0),
                 spread: Spread::of(effects.iter().map(|e| e.1)),
                 min_p: of
@@ -76,7 +76,7 @@ pub fn disagreeing_scenarios(rows: &[Comparison]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::{Claim, Effect, KS_KIND};
+    use crate::validate::{Claim, Effect, Verdict, KS_KIND};
 
     fn row(
         scenario: &str,
